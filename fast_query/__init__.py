@@ -1,0 +1,55 @@
+"""fast_query: an async repository and query-builder layer on SQLAlchemy 2.0.
+
+It knows nothing of web frameworks or GraphQL.
+"""
+
+from fast_query._integrity import integrity_errors
+from fast_query.base import NAMING_CONVENTION, Base
+from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, create_engine
+from fast_query.exceptions import (
+    FastQueryError,
+    ForeignKeyViolation,
+    IntegrityViolation,
+    InvalidQuery,
+    NoSessionBound,
+    NotNullViolation,
+    RecordNotFound,
+    UniqueViolation,
+)
+from fast_query.mixins import SoftDeletesMixin, TimestampMixin
+from fast_query.pagination import Page
+from fast_query.query import OrderKey, QueryBuilder, Trashed, escape_like, like
+from fast_query.repository import BaseRepository
+from fast_query.session import SerializedAsyncSession, create_session_factory
+from fast_query.transaction import transaction
+from fast_query.types import UTCDateTime, utcnow
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "SQLITE_BEGIN_IMMEDIATE",
+    "Base",
+    "BaseRepository",
+    "FastQueryError",
+    "ForeignKeyViolation",
+    "IntegrityViolation",
+    "InvalidQuery",
+    "NoSessionBound",
+    "NotNullViolation",
+    "OrderKey",
+    "Page",
+    "QueryBuilder",
+    "RecordNotFound",
+    "SerializedAsyncSession",
+    "SoftDeletesMixin",
+    "TimestampMixin",
+    "Trashed",
+    "UTCDateTime",
+    "UniqueViolation",
+    "create_engine",
+    "create_session_factory",
+    "escape_like",
+    "integrity_errors",
+    "like",
+    "transaction",
+    "utcnow",
+]

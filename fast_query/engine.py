@@ -1,0 +1,107 @@
+"""Engine creation with the settings a server needs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+#: Execution option that makes SQLite start the transaction with BEGIN IMMEDIATE,
+#: taking the write lock up front so a read-then-write transaction cannot fail
+#: to upgrade its lock. Set it on the connection of a write transaction.
+SQLITE_BEGIN_IMMEDIATE = "fast_query_sqlite_begin_immediate"
+
+
+def create_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    pool_recycle: int = 1800,
+    pool_pre_ping: bool = True,
+    statement_timeout: float | None = None,
+    connect_timeout: float = 10.0,
+    sqlite_busy_timeout: float = 5.0,
+    **options: Any,
+) -> AsyncEngine:
+    """Create an async engine for ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URLs.
+
+    Args:
+        statement_timeout: seconds a PostgreSQL statement may run before the
+            server cancels it; ``None`` for no limit. SQLite has no equivalent.
+        connect_timeout: seconds to wait for a new PostgreSQL connection.
+        sqlite_busy_timeout: seconds SQLite waits on a locked database.
+        options: passed to SQLAlchemy's ``create_async_engine``.
+    """
+    url = make_url(url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _create_sqlite_engine(url, echo, sqlite_busy_timeout, options)
+    connect_args: dict[str, Any] = dict(options.pop("connect_args", {}))
+    if url.get_driver_name() == "asyncpg":
+        connect_args.setdefault("timeout", connect_timeout)
+        if statement_timeout is not None:
+            settings = dict(connect_args.get("server_settings", {}))
+            settings["statement_timeout"] = str(int(statement_timeout * 1000))
+            connect_args["server_settings"] = settings
+            # The client gives up a little later than the server, so the
+            # server's clear error usually wins over a client-side cancel.
+            connect_args.setdefault("command_timeout", statement_timeout + 5)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
+        pool_pre_ping=pool_pre_ping,
+        connect_args=connect_args,
+        **options,
+    )
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in database
+
+
+def _create_sqlite_engine(
+    url: URL, echo: bool, busy_timeout: float, options: dict[str, Any]
+) -> AsyncEngine:
+    memory = is_memory_sqlite(url)
+    engine = create_async_engine(url, echo=echo, **options)
+    busy_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # sqlite3's own transaction handling skips BEGIN before SELECT and
+        # SAVEPOINT; take it over (SQLAlchemy's documented recipe) so that
+        # transactions, savepoints and rollbacks behave as on PostgreSQL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree, and make
+        # lower() fold all of Unicode (ILIKE compiles to lower() LIKE lower()).
+        cursor.execute("PRAGMA case_sensitive_like = ON")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value

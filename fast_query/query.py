@@ -1,0 +1,486 @@
+"""A fluent, generative query builder over one mapped model.
+
+Every method returns a new builder, so a base query can be shared and
+extended safely; nothing touches the database until an awaited terminal
+(``get``, ``first``, ``count``, ...) runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import (
+    QueryableAttribute,
+    RelationshipProperty,
+    joinedload,
+    selectinload,
+)
+from sqlalchemy.orm.strategy_options import _AbstractLoad
+from sqlalchemy.sql.expression import ScalarSelect
+
+from fast_query._keyset import keyset_predicate
+from fast_query.base import Base
+from fast_query.exceptions import InvalidQuery, NoSessionBound, RecordNotFound
+from fast_query.mixins import SoftDeletesMixin
+from fast_query.pagination import Page
+
+ModelT = TypeVar("ModelT", bound=Base)
+P = ParamSpec("P")
+
+ColumnRef = str | QueryableAttribute[Any] | ColumnElement[Any]
+Condition = "Callable[[QueryBuilder[Any]], QueryBuilder[Any]] | ColumnElement[bool] | None"
+
+
+class Trashed(enum.Enum):
+    """Which soft-deleted rows a query sees."""
+
+    WITHOUT = "without"
+    WITH = "with"
+    ONLY = "only"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    column: ColumnElement[Any]
+    descending: bool = False
+
+
+def escape_like(value: str, escape: str = "\\") -> str:
+    """Escape ``%``, ``_`` and the escape character so they match themselves."""
+    return (
+        value.replace(escape, escape + escape).replace("%", escape + "%").replace("_", escape + "_")
+    )
+
+
+def soft_delete_criteria(model: type[Any], trashed: Trashed) -> ColumnElement[bool] | None:
+    """The condition ``trashed`` puts on ``model``, or ``None`` when it has none."""
+    if trashed is Trashed.WITH or not issubclass(model, SoftDeletesMixin):
+        return None
+    deleted_at: QueryableAttribute[Any] = model.deleted_at
+    return deleted_at.is_(None) if trashed is Trashed.WITHOUT else deleted_at.is_not(None)
+
+
+def relationship_of(model: type[Any], name: str) -> RelationshipProperty[Any]:
+    from sqlalchemy import inspect
+
+    relationships = inspect(model).relationships
+    if name not in relationships:
+        raise InvalidQuery(f"{model.__name__} has no relationship {name!r}")
+    return cast(RelationshipProperty[Any], relationships[name])
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    criteria: ColumnElement[bool] | None = None
+    orders: tuple[OrderKey, ...] = ()
+    limit: int | None = None
+    offset: int | None = None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+    loads: tuple[_AbstractLoad, ...] = ()
+    joined: bool = False
+    counts: tuple[str, ...] = ()
+    trashed: Trashed = Trashed.WITHOUT
+    columns: tuple[ColumnElement[Any], ...] = field(default=())
+
+
+class QueryBuilder(Generic[ModelT]):
+    """Eloquent-style queries on one model, typed by that model."""
+
+    __slots__ = ("_session", "_state", "model")
+
+    def __init__(
+        self, model: type[ModelT], session: AsyncSession | None = None, *, _state: _State = _State()
+    ) -> None:
+        self.model = model
+        self._session = session
+        self._state = _state
+
+    def _with(self, **changes: Any) -> Self:
+        return type(self)(self.model, self._session, _state=replace(self._state, **changes))
+
+    def column(self, ref: ColumnRef) -> ColumnElement[Any]:
+        """The column ``ref`` names on this model (a name, attribute or expression)."""
+        if isinstance(ref, str):
+            attribute = getattr(self.model, ref, None)
+            if not isinstance(attribute, QueryableAttribute):
+                raise InvalidQuery(f"{self.model.__name__} has no column {ref!r}")
+            return attribute.expression
+        if isinstance(ref, QueryableAttribute):
+            return ref.expression
+        return ref
+
+    # -- filtering ----------------------------------------------------------------
+
+    def _conditions(
+        self, conditions: Sequence[ColumnElement[bool]], equals: dict[str, Any]
+    ) -> ColumnElement[bool]:
+        parts = [*conditions, *(self.column(name) == value for name, value in equals.items())]
+        if not parts:
+            raise InvalidQuery("where() needs at least one condition")
+        return and_(*parts) if len(parts) > 1 else parts[0]
+
+    def where(self, *conditions: ColumnElement[bool], **equals: Any) -> Self:
+        """AND conditions: SQLAlchemy expressions and ``column=value`` equalities."""
+        condition = self._conditions(conditions, equals)
+        current = self._state.criteria
+        return self._with(criteria=condition if current is None else and_(current, condition))
+
+    def or_where(self, *conditions: ColumnElement[bool], **equals: Any) -> Self:
+        """OR the conditions with everything filtered so far (the soft-delete scope stays)."""
+        condition = self._conditions(conditions, equals)
+        current = self._state.criteria
+        return self._with(criteria=condition if current is None else or_(current, condition))
+
+    def where_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
+        values = list(values)
+        return self.where(self.column(column).in_(values) if values else false())
+
+    def where_not_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
+        values = list(values)
+        return self.where(self.column(column).not_in(values) if values else true())
+
+    def where_null(self, column: ColumnRef) -> Self:
+        return self.where(self.column(column).is_(None))
+
+    def where_not_null(self, column: ColumnRef) -> Self:
+        return self.where(self.column(column).is_not(None))
+
+    def where_between(self, column: ColumnRef, low: Any, high: Any) -> Self:
+        return self.where(self.column(column).between(low, high))
+
+    def where_like(self, column: ColumnRef, pattern: str) -> Self:
+        """Case-sensitive ``LIKE`` on both databases; ``\\`` escapes wildcards."""
+        return self.where(like(self.column(column), pattern, case_sensitive=True))
+
+    def where_ilike(self, column: ColumnRef, pattern: str) -> Self:
+        """Case-insensitive ``LIKE`` on both databases; ``\\`` escapes wildcards."""
+        return self.where(like(self.column(column), pattern, case_sensitive=False))
+
+    def where_has(self, relation: str, condition: Any = None) -> Self:
+        """Rows with at least one related row (matching ``condition``): ``EXISTS``.
+
+        ``relation`` may be dotted (``"posts.comments"``). ``condition`` is an
+        expression on the related model or a function that refines a builder
+        of it; the related model's soft-delete scope applies.
+        """
+        return self.where(self.has_condition(relation, condition))
+
+    def where_doesnt_have(self, relation: str, condition: Any = None) -> Self:
+        """Rows with no related row (matching ``condition``): ``NOT EXISTS``."""
+        return self.where(not_(self.has_condition(relation, condition)))
+
+    def has_condition(self, relation: str, condition: Any = None) -> ColumnElement[bool]:
+        """The ``EXISTS`` expression behind ``where_has``, for composing with ``or_``."""
+        head, _, rest = relation.partition(".")
+        prop = relationship_of(self.model, head)
+        related: QueryBuilder[Any] = QueryBuilder(prop.mapper.class_)
+        if rest:
+            related = related.where_has(rest, condition)
+        elif callable(condition):
+            related = condition(related)
+        elif condition is not None:
+            related = related.where(condition)
+        criteria = related.criteria
+        attribute: Any = getattr(self.model, head)
+        test = attribute.any if prop.uselist else attribute.has
+        return cast(ColumnElement[bool], test(criteria) if criteria is not None else test())
+
+    # -- soft deletes ---------------------------------------------------------
+
+    def with_trashed(self) -> Self:
+        return self._with(trashed=Trashed.WITH)
+
+    def only_trashed(self) -> Self:
+        return self._with(trashed=Trashed.ONLY)
+
+    def trashed(self, mode: Trashed) -> Self:
+        return self._with(trashed=mode)
+
+    # -- ordering and paging --------------------------------------------------
+
+    def order_by(self, column: ColumnRef, direction: str = "asc") -> Self:
+        direction = direction.lower()
+        if direction not in ("asc", "desc"):
+            raise InvalidQuery(f"order direction must be 'asc' or 'desc', not {direction!r}")
+        key = OrderKey(self.column(column), direction == "desc")
+        return self._with(orders=(*self._state.orders, key))
+
+    def latest(self, column: ColumnRef = "created_at") -> Self:
+        return self.order_by(column, "desc")
+
+    def oldest(self, column: ColumnRef = "created_at") -> Self:
+        return self.order_by(column, "asc")
+
+    def reorder(self) -> Self:
+        """Drop every ordering so far."""
+        return self._with(orders=())
+
+    def limit(self, count: int | None) -> Self:
+        if count is not None and count < 0:
+            raise InvalidQuery("limit must not be negative")
+        return self._with(limit=count)
+
+    def offset(self, count: int | None) -> Self:
+        if count is not None and count < 0:
+            raise InvalidQuery("offset must not be negative")
+        return self._with(offset=count)
+
+    def after(self, position: Sequence[Any]) -> Self:
+        """Keyset paging: rows that come after ``position`` in the current order.
+
+        ``position`` holds one value per ``order_by`` key, taken from the last
+        row of the previous page; end the order with a unique key (the id).
+        """
+        return self._with(after=self._position(position))
+
+    def before(self, position: Sequence[Any]) -> Self:
+        """Keyset paging: rows that come before ``position`` in the current order."""
+        return self._with(before=self._position(position))
+
+    def _position(self, position: Sequence[Any]) -> tuple[Any, ...]:
+        if len(position) != len(self._state.orders) or not position:
+            raise InvalidQuery(
+                f"a keyset position needs one value per order key "
+                f"({len(self._state.orders)}), got {len(position)}"
+            )
+        return tuple(position)
+
+    @property
+    def orders(self) -> tuple[OrderKey, ...]:
+        return self._state.orders
+
+    # -- eager loading --------------------------------------------------------
+
+    def with_(self, *paths: str) -> Self:
+        """Eager-load relationships with one ``SELECT ... IN`` per level (``"posts.comments"``)."""
+        loads = tuple(self._load_path(path, selectinload) for path in paths)
+        return self._with(loads=(*self._state.loads, *loads))
+
+    def with_joined(self, *paths: str) -> Self:
+        """Eager-load relationships in the same statement with a LEFT OUTER JOIN."""
+        loads = tuple(self._load_path(path, joinedload) for path in paths)
+        return self._with(loads=(*self._state.loads, *loads), joined=True)
+
+    def _load_path(self, path: str, strategy: Callable[..., _AbstractLoad]) -> _AbstractLoad:
+        model: type[Any] = self.model
+        load: _AbstractLoad | None = None
+        for name in path.split("."):
+            prop = relationship_of(model, name)
+            attribute: Any = getattr(model, name)
+            target = prop.mapper.class_
+            scope = soft_delete_criteria(target, Trashed.WITHOUT)
+            if scope is not None and prop.uselist:
+                attribute = attribute.and_(scope)
+            load = (
+                strategy(attribute) if load is None else getattr(load, strategy.__name__)(attribute)
+            )
+            model = target
+        assert load is not None
+        return load
+
+    def with_count(self, *relations: str) -> Self:
+        """Add ``<relation>_count`` to each row, counted in the same statement."""
+        for relation in relations:
+            relationship_of(self.model, relation)
+        return self._with(counts=(*self._state.counts, *relations))
+
+    def _count_subquery(self, relation: str) -> ScalarSelect[int]:
+        prop = relationship_of(self.model, relation)
+        target = prop.mapper.class_
+        counted = select(func.count())
+        if prop.secondary is not None:
+            assert prop.secondaryjoin is not None
+            counted = counted.select_from(prop.secondary.join(target, prop.secondaryjoin))
+        else:
+            counted = counted.select_from(target)
+        counted = counted.where(prop.primaryjoin)
+        scope = soft_delete_criteria(target, Trashed.WITHOUT)
+        if scope is not None:
+            counted = counted.where(scope)
+        return counted.correlate(self.model).scalar_subquery()
+
+    # -- scopes ---------------------------------------------------------------
+
+    def apply(
+        self,
+        scope: Callable[Concatenate[Self, P], Self],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Self:
+        """Apply a reusable scope: a function that takes and returns a builder."""
+        return scope(self, *args, **kwargs)
+
+    # -- statements -----------------------------------------------------------
+
+    @property
+    def criteria(self) -> ColumnElement[bool] | None:
+        """Everything the WHERE clause says: filters, soft-delete scope and keyset bounds."""
+        state = self._state
+        parts = [
+            part
+            for part in (
+                state.criteria,
+                soft_delete_criteria(self.model, state.trashed),
+                self._keyset(state.after, after=True),
+                self._keyset(state.before, after=False),
+            )
+            if part is not None
+        ]
+        if not parts:
+            return None
+        return and_(*parts) if len(parts) > 1 else parts[0]
+
+    def _keyset(
+        self, position: tuple[Any, ...] | None, *, after: bool
+    ) -> ColumnElement[bool] | None:
+        if position is None:
+            return None
+        orders = self._state.orders
+        return keyset_predicate(
+            [key.column for key in orders],
+            [key.descending for key in orders],
+            position,
+            after=after,
+        )
+
+    def _order_clauses(self) -> list[ColumnElement[Any]]:
+        return [
+            key.column.desc() if key.descending else key.column.asc() for key in self._state.orders
+        ]
+
+    @property
+    def statement(self) -> Select[Any]:
+        """The ``SELECT`` this builder stands for, for anything it does not cover."""
+        state = self._state
+        counts = [self._count_subquery(name).label(f"{name}_count") for name in state.counts]
+        statement = cast(Select[Any], select(self.model, *counts))
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        if state.orders:
+            statement = statement.order_by(*self._order_clauses())
+        if state.limit is not None:
+            statement = statement.limit(state.limit)
+        if state.offset is not None:
+            statement = statement.offset(state.offset)
+        if state.loads:
+            statement = statement.options(*state.loads)
+        return statement
+
+    def to_sql(self, dialect: str | Dialect | None = None) -> str:
+        """The SQL with its values inlined, for reading and logging (never execute it)."""
+        chosen: Dialect | None
+        if isinstance(dialect, str):
+            from sqlalchemy.dialects import registry
+
+            chosen = registry.load(dialect)()
+        elif dialect is None and self._session is not None and self._session.bind is not None:
+            chosen = self._session.bind.dialect
+        else:
+            chosen = dialect
+        compiled = self.statement.compile(dialect=chosen, compile_kwargs={"literal_binds": True})
+        return str(compiled)
+
+    # -- terminals ------------------------------------------------------------
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise NoSessionBound(
+                f"QueryBuilder({self.model.__name__}) has no session; "
+                "make it with a session or through a repository"
+            )
+        return self._session
+
+    async def get(self) -> list[ModelT]:
+        """Every matching row."""
+        if self._state.counts:
+            result = await self.session.execute(self.statement)
+            rows: list[ModelT] = []
+            names = [f"{name}_count" for name in self._state.counts]
+            for row in result:
+                instance = row[0]
+                for name, value in zip(names, row[1:], strict=True):
+                    setattr(instance, name, value)
+                rows.append(instance)
+            return rows
+        scalars = await self.session.scalars(self.statement)
+        if self._state.joined:
+            scalars = scalars.unique()
+        return list(scalars.all())
+
+    async def first(self) -> ModelT | None:
+        """The first matching row, or ``None``."""
+        rows = await self.limit(1).get()
+        return rows[0] if rows else None
+
+    async def first_or_fail(self) -> ModelT:
+        """The first matching row; ``RecordNotFound`` when there is none."""
+        row = await self.first()
+        if row is None:
+            raise RecordNotFound(self.model.__name__, None)
+        return row
+
+    async def count(self) -> int:
+        """How many rows match, ignoring order, limit and offset."""
+        statement = select(func.count()).select_from(self.model)
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def exists(self) -> bool:
+        statement = select(literal(1)).select_from(self.model)
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        return await self.session.scalar(statement.limit(1)) is not None
+
+    async def pluck(self, column: ColumnRef) -> list[Any]:
+        """One column of every matching row, in the builder's order."""
+        state = self._state
+        statement = select(self.column(column)).select_from(self.model)
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        if state.orders:
+            statement = statement.order_by(*self._order_clauses())
+        statement = statement.limit(state.limit).offset(state.offset)
+        return list((await self.session.scalars(statement)).all())
+
+    async def paginate(self, page: int = 1, per_page: int = 15) -> Page[ModelT]:
+        """Offset pagination (page numbers); use ``after``/``before`` for long lists."""
+        if page < 1 or per_page < 0:
+            raise InvalidQuery("page starts at 1 and per_page must not be negative")
+        total = await self.count()
+        items = await self.offset((page - 1) * per_page).limit(per_page).get()
+        return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def like(column: ColumnElement[Any], pattern: str, *, case_sensitive: bool) -> ColumnElement[bool]:
+    """``LIKE`` with ``\\`` as escape and the same case rules on PostgreSQL and SQLite.
+
+    Engines from ``fast_query.create_engine`` make SQLite's ``LIKE``
+    case-sensitive and its ``lower()`` Unicode-aware, so both backends agree.
+    """
+    if case_sensitive:
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")

@@ -1,0 +1,178 @@
+"""A generic repository: CRUD, smart delete, restore and pagination for one model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fast_query._integrity import integrity_errors
+from fast_query.base import Base
+from fast_query.exceptions import InvalidQuery, RecordNotFound
+from fast_query.mixins import SoftDeletesMixin
+from fast_query.pagination import Page
+from fast_query.query import QueryBuilder, Trashed
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class BaseRepository(Generic[ModelT]):
+    """Data access for one model over an explicit ``AsyncSession``.
+
+    Writes are flushed, so constraint violations surface at the call as
+    ``IntegrityViolation``; they are committed only when the repository was
+    made with ``commit=True``. The server keeps ``commit=False`` and commits
+    once per mutation.
+
+    Subclasses set ``model``::
+
+        class UserRepository(BaseRepository[User]):
+            model = User
+    """
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession, *, commit: bool = False) -> None:
+        self.session = session
+        self.commit_writes = commit
+
+    def query(self) -> QueryBuilder[ModelT]:
+        """A query builder on this repository's model and session."""
+        return QueryBuilder(self.model, self.session)
+
+    @property
+    def soft_deletes(self) -> bool:
+        return issubclass(self.model, SoftDeletesMixin)
+
+    # -- reads ----------------------------------------------------------------
+
+    async def find(self, id: Any, *, trashed: Trashed = Trashed.WITHOUT) -> ModelT | None:
+        """The row with primary key ``id``, or ``None`` (soft-deleted rows per ``trashed``)."""
+        return await self.query().trashed(trashed).where(self._pk() == id).first()
+
+    async def find_or_fail(self, id: Any, *, trashed: Trashed = Trashed.WITHOUT) -> ModelT:
+        """The row with primary key ``id``; ``RecordNotFound`` when there is none."""
+        row = await self.find(id, trashed=trashed)
+        if row is None:
+            raise RecordNotFound(self.model.__name__, id)
+        return row
+
+    async def find_many(
+        self, ids: Sequence[Any], *, trashed: Trashed = Trashed.WITHOUT
+    ) -> list[ModelT]:
+        """The rows whose keys are in ``ids``, in no particular order, in one statement."""
+        if not ids:
+            return []
+        return await self.query().trashed(trashed).where_in(self._pk(), ids).get()
+
+    async def all(self, *, trashed: Trashed = Trashed.WITHOUT) -> list[ModelT]:
+        return await self.query().trashed(trashed).order_by(self._pk()).get()
+
+    async def count(self, *, trashed: Trashed = Trashed.WITHOUT) -> int:
+        return await self.query().trashed(trashed).count()
+
+    async def exists(self, *, trashed: Trashed = Trashed.WITHOUT, **equals: Any) -> bool:
+        query = self.query().trashed(trashed)
+        return await (query.where(**equals) if equals else query).exists()
+
+    async def paginate(
+        self, page: int = 1, per_page: int = 15, *, trashed: Trashed = Trashed.WITHOUT
+    ) -> Page[ModelT]:
+        return await self.query().trashed(trashed).order_by(self._pk()).paginate(page, per_page)
+
+    # -- writes ---------------------------------------------------------------
+
+    async def create(self, **values: Any) -> ModelT:
+        instance: ModelT = self.model(**values)
+        self.session.add(instance)
+        await self._persist()
+        return instance
+
+    async def bulk_create(self, rows: Iterable[Mapping[str, Any]]) -> list[ModelT]:
+        """Insert many rows in batched statements and return them as objects."""
+        rows = list(rows)
+        if not rows:
+            return []
+        with integrity_errors():
+            result = await self.session.scalars(insert(self.model).returning(self.model), rows)
+            created = list(result.all())
+        await self._persist()
+        return created
+
+    async def update(self, target: ModelT | Any, **values: Any) -> ModelT:
+        """Set ``values`` on a live row (given as object or key) and flush."""
+        instance = await self._resolve(target, Trashed.WITHOUT)
+        for name, value in values.items():
+            if not hasattr(self.model, name):
+                raise InvalidQuery(f"{self.model.__name__} has no attribute {name!r}")
+            setattr(instance, name, value)
+        await self._persist()
+        return instance
+
+    async def delete(self, target: ModelT | Any) -> ModelT:
+        """Soft-delete when the model has ``SoftDeletesMixin``, else delete the row.
+
+        Deleting an already soft-deleted row raises ``RecordNotFound``.
+        """
+        instance = await self._resolve(target, Trashed.WITHOUT)
+        if isinstance(instance, SoftDeletesMixin):
+            instance.soft_delete()
+            await self._persist()
+            return instance
+        await self.session.delete(instance)
+        await self._persist()
+        return instance
+
+    async def restore(self, target: ModelT | Any) -> ModelT:
+        """Undo a soft delete; a row that is not soft-deleted raises ``RecordNotFound``."""
+        if not self.soft_deletes:
+            raise InvalidQuery(f"{self.model.__name__} does not soft-delete")
+        instance = await self._resolve(target, Trashed.ONLY)
+        assert isinstance(instance, SoftDeletesMixin)
+        instance.restore()
+        await self._persist()
+        return instance
+
+    async def force_delete(self, target: ModelT | Any) -> None:
+        """Delete the row for good, soft-deleted or not."""
+        instance = await self._resolve(target, Trashed.WITH)
+        await self.session.delete(instance)
+        await self._persist()
+
+    # -- helpers --------------------------------------------------------------
+
+    def _pk(self) -> Any:
+        from sqlalchemy import inspect
+
+        primary_key = inspect(self.model).primary_key
+        if len(primary_key) != 1:
+            raise InvalidQuery(f"{self.model.__name__} has a composite primary key")
+        return primary_key[0]
+
+    async def _resolve(self, target: ModelT | Any, trashed: Trashed) -> ModelT:
+        if isinstance(target, self.model):
+            if not _matches(target, trashed):
+                raise RecordNotFound(self.model.__name__, _identity(target))
+            return cast(ModelT, target)
+        return await self.find_or_fail(target, trashed=trashed)
+
+    async def _persist(self) -> None:
+        with integrity_errors():
+            await self.session.flush()
+            if self.commit_writes:
+                await self.session.commit()
+
+
+def _matches(instance: object, trashed: Trashed) -> bool:
+    if not isinstance(instance, SoftDeletesMixin) or trashed is Trashed.WITH:
+        return True
+    return instance.is_deleted == (trashed is Trashed.ONLY)
+
+
+def _identity(instance: object) -> Any:
+    from sqlalchemy import inspect
+
+    identity = inspect(instance).identity
+    return identity[0] if identity and len(identity) == 1 else identity

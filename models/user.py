@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fast_query import Base, SoftDeletesMixin, TimestampMixin
+from models.user_role import user_roles
+
+if TYPE_CHECKING:
+    from models.comment import Comment
+    from models.post import Post
+    from models.role import Role
+
+
+class User(TimestampMixin, SoftDeletesMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+
+    posts: Mapped[list[Post]] = relationship(
+        back_populates="author", lazy="raise", passive_deletes=True
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="author", lazy="raise", passive_deletes=True
+    )
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, back_populates="users", lazy="raise", passive_deletes=True
+    )

@@ -1,0 +1,1 @@
+"""The HTTP server: application, settings, container, errors and command line."""

@@ -1,0 +1,55 @@
+"""What the container provides: the application's services and their lifetimes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from fast_query import create_engine, create_session_factory
+from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from server.container import Container
+from server.settings import Settings
+
+REPOSITORIES = (UserRepository, PostRepository, CommentRepository, RoleRepository)
+
+
+async def provide_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        statement_timeout=settings.db_statement_timeout,
+        connect_timeout=settings.db_connect_timeout,
+    )
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def provide_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+async def provide_session(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """The request's session; closing it rolls back whatever was not committed."""
+    session = factory()
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container()
+    container.instance(Settings, settings)
+    container.singleton(AsyncEngine, provide_engine)
+    container.singleton(async_sessionmaker, provide_session_factory)
+    container.scoped(AsyncSession, provide_session)
+    for repository in REPOSITORIES:
+        container.scoped(repository)
+    return container

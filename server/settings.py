@@ -1,0 +1,73 @@
+"""Server settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the server cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the server; ``Settings.from_env()`` reads the environment.
+
+    Each field is read from the upper-case variable of the same name
+    (``database_url`` from ``DATABASE_URL``), except the GraphQL limits, which
+    carry the ``GRAPHQL_`` prefix that the contract names.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    graphiql: bool = True
+    introspection: bool = True
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    graphql_max_cost: int = 50_000
+    graphql_default_page_size: int = 20
+    graphql_max_page_size: int = 100
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 10.0
+    db_statement_timeout: float | None = 30.0
+    db_connect_timeout: float = 5.0
+    debug: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = environ.get(spec.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[spec.name] = _parse(spec.name, raw, spec.default)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, default: object) -> object:
+    raw = raw.strip()
+    try:
+        if isinstance(default, bool):
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float) or default is None:
+            return None if raw.lower() in ("none", "off", "0") else float(raw)
+    except ValueError:
+        raise SettingsError(f"{name.upper()}={raw!r} is not a valid value") from None
+    return raw
