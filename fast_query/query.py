@@ -29,12 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     QueryableAttribute,
     RelationshipProperty,
+    aliased,
     joinedload,
     selectinload,
 )
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.sql.expression import ScalarSelect
 
+from fast_query._grouped import parent_link
 from fast_query._keyset import keyset_predicate
 from fast_query.base import Base
 from fast_query.exceptions import InvalidQuery, NoSessionBound, RecordNotFound
@@ -391,7 +393,9 @@ class QueryBuilder(Generic[ModelT]):
         if isinstance(dialect, str):
             from sqlalchemy.dialects import registry
 
-            chosen = registry.load(dialect)()
+            # The "named" paramstyle: a "format" one (psycopg's) would print
+            # every literal "%" doubled, as its driver needs but a reader must not see.
+            chosen = registry.load(dialect)(paramstyle="named")
         elif dialect is None and self._session is not None and self._session.bind is not None:
             chosen = self._session.bind.dialect
         else:
@@ -465,6 +469,70 @@ class QueryBuilder(Generic[ModelT]):
             statement = statement.order_by(*self._order_clauses())
         statement = statement.limit(state.limit).offset(state.offset)
         return list((await self.session.scalars(statement)).all())
+
+    async def get_grouped(
+        self,
+        relation: QueryableAttribute[Any],
+        parent_ids: Sequence[Any],
+        *,
+        limit_per_parent: int | None = None,
+    ) -> dict[Any, list[ModelT]]:
+        """The matching rows of many parents at once, keyed by parent, in one statement.
+
+        ``relation`` is the parent's to-many relationship that leads to this
+        model (``User.posts``, or the many-to-many ``User.roles``). Rows keep
+        the builder's order within each parent; ``limit_per_parent`` keeps the
+        first *n* of every parent (a ``row_number()`` window), where a plain
+        ``LIMIT`` would starve the later parents.
+        """
+        link = parent_link(relation, self.model)
+        groups: dict[Any, list[ModelT]] = {parent: [] for parent in parent_ids}
+        if not parent_ids:
+            return groups
+        if self._state.loads or self._state.counts:
+            raise InvalidQuery("get_grouped() does not combine with with_() or with_count()")
+        statement = select(self.model, link.parent_key.label("_fq_parent"))
+        if link.join is not None:
+            statement = statement.join(*link.join)
+        statement = statement.where(link.parent_key.in_(list(parent_ids)))
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        order = self._order_clauses()
+        if limit_per_parent is None:
+            result = await self.session.execute(statement.order_by(link.parent_key, *order))
+        else:
+            number = func.row_number().over(partition_by=link.parent_key, order_by=order or None)
+            inner = statement.add_columns(number.label("_fq_row")).subquery("_fq_grouped")
+            entity = aliased(self.model, inner)
+            result = await self.session.execute(
+                select(entity, inner.c._fq_parent)
+                .where(inner.c._fq_row <= limit_per_parent)
+                .order_by(inner.c._fq_parent, inner.c._fq_row)
+            )
+        for instance, parent in result:
+            groups.setdefault(parent, []).append(instance)
+        return groups
+
+    async def count_grouped(
+        self, relation: QueryableAttribute[Any], parent_ids: Sequence[Any]
+    ) -> dict[Any, int]:
+        """How many rows match for each parent (0 for parents without any), in one statement."""
+        link = parent_link(relation, self.model)
+        counts: dict[Any, int] = dict.fromkeys(parent_ids, 0)
+        if not parent_ids:
+            return counts
+        statement = select(link.parent_key, func.count()).select_from(self.model)
+        if link.join is not None:
+            statement = statement.join(*link.join)
+        statement = statement.where(link.parent_key.in_(list(parent_ids)))
+        criteria = self.criteria
+        if criteria is not None:
+            statement = statement.where(criteria)
+        result = await self.session.execute(statement.group_by(link.parent_key))
+        for parent, count in result:
+            counts[parent] = int(count)
+        return counts
 
     async def paginate(self, page: int = 1, per_page: int = 15) -> Page[ModelT]:
         """Offset pagination (page numbers); use ``after``/``before`` for long lists."""

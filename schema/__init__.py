@@ -1,20 +1,26 @@
-"""The GraphQL schema."""
+"""The GraphQL schema: node types over the models, with generic queries and mutations."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import introspection_from_schema
+from strawberry.schema.config import StrawberryConfig
 
-
-@strawberry.type
-class Query:
-    api_version: str = strawberry.field(default="0.1.0", description="The API version.")
+from schema.scalars import DateTime
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+    from schema.mutations import Mutation
+    from schema.queries import Query
+
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+    )
 
 
 def schema_sdl(schema: strawberry.Schema) -> str:

@@ -1,22 +1,40 @@
-"""The ASGI application: ``server.app:app``, or ``create_app(settings)`` for tests."""
+"""The ASGI application: ``server.app:app``, or ``create_app(settings)`` for tests and embedding."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from graphql import specified_rules
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
 from schema import build_schema
+from server.graphql_http import GraphQLHTTP
 from server.health import health
 from server.services import build_container
 from server.settings import Settings
 
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
+    rules: list[type[ASTValidationRule]] = list(specified_rules)
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the application; without ``settings`` they are read from the environment at startup."""
+    """Build the application; without ``settings`` they are read from the environment at startup.
+
+    The engine, pool and container are made when the application starts
+    (ASGI lifespan) and closed when it stops, never at import.
+    """
+    schema = build_schema()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -24,14 +42,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
+        app.state.graphql = GraphQLHTTP(schema, resolved, container, validation_rules(resolved))
         try:
             yield
         finally:
             await container.aclose()
 
-    graphql = GraphQL(build_schema())
+    async def graphql(request: Request) -> Response:
+        endpoint: GraphQLHTTP = request.app.state.graphql
+        return await endpoint.handle(request)
+
     return Starlette(
-        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/graphql", graphql, methods=ALL_METHODS),
+        ],
         lifespan=lifespan,
     )
 

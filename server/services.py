@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fast_query import create_engine, create_session_factory
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from schema.loaders import Loaders
 from server.container import Container
 from server.settings import Settings
 
@@ -52,4 +53,5 @@ def build_container(settings: Settings) -> Container:
     container.scoped(AsyncSession, provide_session)
     for repository in REPOSITORIES:
         container.scoped(repository)
+    container.scoped(Loaders)
     return container

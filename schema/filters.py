@@ -1,0 +1,253 @@
+"""Filter inputs (Prisma/Hasura style) and their translation into SQL conditions.
+
+Each model's ``XFilter`` input names model attributes: a column takes a
+scalar filter (``StringFilter``...), a to-one relationship takes the related
+model's filter (``author: UserFilter``), a to-many one a relation filter
+(``posts: {some: ..., none: ...}``). ``filter_condition`` walks any of them
+generically, so a new model's filter is only its input class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy.orm import QueryableAttribute, RelationshipProperty
+from strawberry.types.base import get_object_definition
+from typing_extensions import TypeIs
+
+from fast_query import Trashed, escape_like, like
+from fast_query.query import soft_delete_criteria
+from schema.errors import UserInputError
+from schema.ids import parse_key
+
+T = TypeVar("T")
+
+#: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.
+MAX_FILTER_DEPTH = 10
+
+_LOGICAL = {"and_", "or_", "not_"}
+
+
+def _given(value: T | None) -> TypeIs[T]:
+    """Whether an optional input field was given a value (not left out, not null)."""
+    return value is not None and value is not strawberry.UNSET
+
+
+@strawberry.input(description="Conditions on an ID; every given one must hold.")
+class IDFilter:
+    eq: strawberry.ID | None = strawberry.UNSET
+    ne: strawberry.ID | None = strawberry.UNSET
+    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    not_in: list[strawberry.ID] | None = strawberry.UNSET
+
+    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+        problems: dict[str, str] = {}
+
+        def key(value: str, name: str) -> int | None:
+            try:
+                return parse_key(value, type_name, f"{path}.{name}")
+            except UserInputError as exc:
+                problems.update(exc.fields)
+                return None
+
+        parts: list[ColumnElement[bool]] = []
+        if _given(self.eq):
+            parts.append(column == key(self.eq, "eq"))
+        if _given(self.ne):
+            parts.append(column != key(self.ne, "ne"))
+        if _given(self.in_):
+            keys = [key(value, "in") for value in self.in_]
+            parts.append(column.in_(keys) if keys else false())
+        if _given(self.not_in):
+            keys = [key(value, "notIn") for value in self.not_in]
+            parts.append(column.not_in(keys) if keys else true())
+        if problems:
+            raise UserInputError(problems)
+        return parts
+
+
+@strawberry.input(
+    description="Conditions on a string; every given one must hold. `contains`, "
+    "`startsWith` and `endsWith` are case-sensitive, `iContains` is not; "
+    "`%`, `_` and `\\` match themselves."
+)
+class StringFilter:
+    eq: str | None = strawberry.UNSET
+    ne: str | None = strawberry.UNSET
+    in_: list[str] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    not_in: list[str] | None = strawberry.UNSET
+    contains: str | None = strawberry.UNSET
+    i_contains: str | None = strawberry.field(name="iContains", default=strawberry.UNSET)
+    starts_with: str | None = strawberry.UNSET
+    ends_with: str | None = strawberry.UNSET
+    is_null: bool | None = strawberry.UNSET
+
+    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+        parts: list[ColumnElement[bool]] = []
+        if _given(self.eq):
+            parts.append(column == self.eq)
+        if _given(self.ne):
+            parts.append(column != self.ne)
+        if _given(self.in_):
+            parts.append(column.in_(self.in_) if self.in_ else false())
+        if _given(self.not_in):
+            parts.append(column.not_in(self.not_in) if self.not_in else true())
+        if _given(self.contains):
+            parts.append(like(column, f"%{escape_like(self.contains)}%", case_sensitive=True))
+        if _given(self.i_contains):
+            parts.append(like(column, f"%{escape_like(self.i_contains)}%", case_sensitive=False))
+        if _given(self.starts_with):
+            parts.append(like(column, f"{escape_like(self.starts_with)}%", case_sensitive=True))
+        if _given(self.ends_with):
+            parts.append(like(column, f"%{escape_like(self.ends_with)}", case_sensitive=True))
+        if _given(self.is_null):
+            parts.append(column.is_(None) if self.is_null else column.is_not(None))
+        return parts
+
+
+@strawberry.input(description="Conditions on a boolean.")
+class BooleanFilter:
+    eq: bool | None = strawberry.UNSET
+    ne: bool | None = strawberry.UNSET
+
+    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+        parts: list[ColumnElement[bool]] = []
+        if _given(self.eq):
+            parts.append(column.is_(self.eq))
+        if _given(self.ne):
+            parts.append(column.is_not(self.ne))
+        return parts
+
+
+@strawberry.input(description="Conditions on a date-time; every given one must hold.")
+class DateTimeFilter:
+    eq: datetime | None = strawberry.UNSET
+    ne: datetime | None = strawberry.UNSET
+    gt: datetime | None = strawberry.UNSET
+    gte: datetime | None = strawberry.UNSET
+    lt: datetime | None = strawberry.UNSET
+    lte: datetime | None = strawberry.UNSET
+    is_null: bool | None = strawberry.UNSET
+
+    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+        operators: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+            "eq": column.__eq__,
+            "ne": column.__ne__,
+            "gt": column.__gt__,
+            "gte": column.__ge__,
+            "lt": column.__lt__,
+            "lte": column.__le__,
+        }
+        parts = [
+            build(getattr(self, name))
+            for name, build in operators.items()
+            if _given(getattr(self, name))
+        ]
+        if _given(self.is_null):
+            parts.append(column.is_(None) if self.is_null else column.is_not(None))
+        return parts
+
+
+def filter_condition(
+    model: type[Any],
+    where: Any,
+    *,
+    type_names: dict[type[Any], str],
+    path: str = "where",
+    depth: int = 0,
+) -> ColumnElement[bool] | None:
+    """The SQL condition of a filter input on ``model``; ``None`` for an empty filter.
+
+    Args:
+        type_names: the GraphQL type name of each model, for ID filters.
+        path: the argument path of ``where``, for error messages.
+    """
+    if not _given(where):
+        return None
+    if depth > MAX_FILTER_DEPTH:
+        raise UserInputError({path: f"filters may nest at most {MAX_FILTER_DEPTH} levels"})
+    definition = get_object_definition(where, strict=True)
+    parts: list[ColumnElement[bool]] = []
+    problems: dict[str, str] = {}
+    for field in definition.fields:
+        value = getattr(where, field.python_name)
+        if not _given(value):
+            continue
+        field_path = f"{path}.{field.graphql_name or field.python_name}"
+        try:
+            condition = _field_condition(
+                model, field.python_name, value, type_names, field_path, depth
+            )
+        except UserInputError as exc:
+            problems.update(exc.fields)
+            continue
+        if condition is not None:
+            parts.append(condition)
+    if problems:
+        raise UserInputError(problems)
+    if not parts:
+        return None
+    return and_(*parts) if len(parts) > 1 else parts[0]
+
+
+def _field_condition(
+    model: type[Any],
+    name: str,
+    value: Any,
+    type_names: dict[type[Any], str],
+    path: str,
+    depth: int,
+) -> ColumnElement[bool] | None:
+    def nested(target: type[Any], inner: Any, inner_path: str) -> ColumnElement[bool]:
+        condition = filter_condition(
+            target, inner, type_names=type_names, path=inner_path, depth=depth + 1
+        )
+        return true() if condition is None else condition
+
+    if name in _LOGICAL:
+        if name == "not_":
+            return not_(nested(model, value, path))
+        conditions = [nested(model, item, f"{path}.{i}") for i, item in enumerate(value)]
+        if name == "and_":
+            return and_(true(), *conditions)
+        return or_(false(), *conditions)
+    attribute: QueryableAttribute[Any] = getattr(model, name)
+    prop = attribute.property
+    if not isinstance(prop, RelationshipProperty):
+        parts = value.condition(attribute, type_names[model], path)
+        return and_(*parts) if parts else None
+    target = prop.mapper.class_
+    if not prop.uselist:
+        # A to-one relation resolves to the row even when it is soft-deleted
+        # (Post.author), so its filter does not hide soft-deleted rows either.
+        return attribute.has(nested(target, value, path))
+    live = soft_delete_criteria(target, Trashed.WITHOUT)
+    conditions = []
+    if _given(value.some):
+        some = nested(target, value.some, f"{path}.some")
+        conditions.append(attribute.any(some if live is None else and_(live, some)))
+    if _given(value.none):
+        none = nested(target, value.none, f"{path}.none")
+        conditions.append(not_(attribute.any(none if live is None else and_(live, none))))
+    return and_(*conditions) if conditions else None
+
+
+def filter_key(where: Any) -> Any:
+    """A hashable value equal for equal filter inputs, to share dataloaders between them."""
+    if dataclasses.is_dataclass(where) and not isinstance(where, type):
+        return (
+            type(where).__name__,
+            tuple(
+                (field.name, filter_key(getattr(where, field.name)))
+                for field in dataclasses.fields(where)
+                if _given(getattr(where, field.name))
+            ),
+        )
+    if isinstance(where, list):
+        return tuple(filter_key(item) for item in where)
+    return where

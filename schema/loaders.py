@@ -1,0 +1,86 @@
+"""The request's dataloaders: every relation of one level in one statement.
+
+Resolvers of one level run concurrently; each asks a loader for its parent's
+key, and the loader runs one query for all the keys it collected. Loaders are
+keyed by what they load (relation, filter, order, page), so two nested
+connections with the same arguments share one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+from strawberry.dataloader import DataLoader
+
+from fast_query import QueryBuilder, Trashed
+
+ModelT = TypeVar("ModelT")
+
+
+class Loaders:
+    """Dataloaders made on first use, dropped by ``clear()`` after each mutation."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def clear(self) -> None:
+        self._loaders.clear()
+
+    def query(self, model: type[ModelT]) -> QueryBuilder[Any]:
+        return QueryBuilder(model, self.session)
+
+    def by_key(
+        self, model: type[ModelT], trashed: Trashed = Trashed.WITH
+    ) -> DataLoader[int, ModelT | None]:
+        """Rows by primary key; soft-deleted ones too unless ``trashed`` says otherwise."""
+        cache_key = ("by_key", model, trashed)
+        loader = self._loaders.get(cache_key)
+        if loader is None:
+
+            async def load(keys: Sequence[int]) -> list[ModelT | None]:
+                rows = await self.query(model).trashed(trashed).where_in("id", keys).get()
+                found = {row.id: row for row in rows}
+                return [found.get(key) for key in keys]
+
+            loader = self._loaders[cache_key] = DataLoader(load_fn=load)
+        return loader
+
+    def grouped(
+        self,
+        relation: QueryableAttribute[Any],
+        key: Hashable,
+        query: QueryBuilder[Any],
+        limit_per_parent: int | None = None,
+    ) -> DataLoader[int, list[Any]]:
+        """Each parent's related rows of ``query`` (in its order, at most ``limit_per_parent``)."""
+        cache_key = ("grouped", relation, key, limit_per_parent)
+        loader = self._loaders.get(cache_key)
+        if loader is None:
+
+            async def load(parents: Sequence[int]) -> list[list[Any]]:
+                groups = await query.get_grouped(
+                    relation, parents, limit_per_parent=limit_per_parent
+                )
+                return [groups[parent] for parent in parents]
+
+            loader = self._loaders[cache_key] = DataLoader(load_fn=load)
+        return loader
+
+    def grouped_count(
+        self, relation: QueryableAttribute[Any], key: Hashable, query: QueryBuilder[Any]
+    ) -> DataLoader[int, int]:
+        """How many rows of ``query`` each parent has."""
+        cache_key = ("grouped_count", relation, key)
+        loader = self._loaders.get(cache_key)
+        if loader is None:
+
+            async def load(parents: Sequence[int]) -> list[int]:
+                counts = await query.count_grouped(relation, parents)
+                return [counts[parent] for parent in parents]
+
+            loader = self._loaders[cache_key] = DataLoader(load_fn=load)
+        return loader

@@ -1,0 +1,65 @@
+"""The one place where exceptions become the contract's error codes.
+
+Domain errors keep their meaning (``RecordNotFound`` -> ``NOT_FOUND``,
+``UserInputError`` -> ``BAD_USER_INPUT``); anything unexpected becomes
+``INTERNAL_SERVER_ERROR`` with a generic message and the request id, and the
+exception goes to the log under that id, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from fast_query import RecordNotFound
+from schema.errors import UserInputError
+
+logger = logging.getLogger("server.errors")
+
+NOT_FOUND = "NOT_FOUND"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+BAD_REQUEST = "BAD_REQUEST"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+INTERNAL_MESSAGE = "Internal server error: something went wrong on our side."
+
+
+def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    """An error entry for ``errors[]`` that is not tied to a field."""
+    return {"message": message, "extensions": {"code": code, **extensions}}
+
+
+def request_error(error_: GraphQLError, code: str) -> dict[str, Any]:
+    """A parse, validation or variable error: the GraphQL message with ``code``."""
+    formatted: dict[str, Any] = dict(error_.formatted)
+    extensions: dict[str, Any] = dict(formatted.get("extensions") or {})
+    extensions.setdefault("code", code)
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
+    """An error raised while resolving a field, with the code its cause deserves."""
+    original = error_.original_error
+    formatted: dict[str, Any] = dict(error_.formatted)
+    if isinstance(original, RecordNotFound):
+        formatted["extensions"] = {"code": NOT_FOUND, "model": original.model, "id": original.id}
+    elif isinstance(original, UserInputError):
+        formatted["extensions"] = {"code": BAD_USER_INPUT, "fields": original.fields}
+    elif original is None and (error_.extensions or {}).get("code"):
+        formatted["extensions"] = dict(error_.extensions or {})
+    else:
+        logger.error(
+            "unexpected error in %s [request %s]",
+            ".".join(str(part) for part in error_.path or ()) or "request",
+            request_id,
+            exc_info=original or error_,
+        )
+        formatted["message"] = INTERNAL_MESSAGE
+        formatted["extensions"] = {"code": INTERNAL_SERVER_ERROR, "requestId": request_id}
+    return formatted

@@ -1,0 +1,323 @@
+"""``/graphql``: GraphQL over HTTP, as the GraphQL-over-HTTP specification says.
+
+Written here rather than taken from Strawberry's view because the contract's
+transport rules (``application/graphql-response+json`` with 400 for request
+errors, 415 for other content types, 413 before parsing, JSON error bodies,
+405 for mutations over GET) are not what that view does. It still runs
+Strawberry's schema, and serves Strawberry's GraphiQL page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeGuard, cast
+
+import orjson
+import strawberry
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.validation import ASTValidationRule
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.execution import optimized_is_awaitable
+from strawberry.http.ides import get_graphql_ide_html
+
+from schema.context import Context, PageLimits
+from schema.loaders import Loaders
+from server.container import Container
+from server.errors import (
+    BAD_REQUEST,
+    BAD_USER_INPUT,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    QUERY_TOO_COMPLEX,
+    error,
+    field_error,
+    request_error,
+)
+from server.settings import Settings
+
+logger = logging.getLogger("server.graphql")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_CACHE_SIZE = 512
+_CACHEABLE_LENGTH = 16 * 1024
+
+
+class HTTPProblem(Exception):
+    """A request that is not a GraphQL request at all; answered with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed and validated document, or the request errors that stop it."""
+
+    document: DocumentNode | None
+    errors: list[dict[str, Any]]
+
+
+class GraphQLHTTP:
+    """The ``/graphql`` endpoint of one application."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        container: Container,
+        rules: Sequence[type[ASTValidationRule]],
+    ) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.container = container
+        self.rules = tuple(rules)
+        self.limits = PageLimits(
+            default_page_size=settings.graphql_default_page_size,
+            max_page_size=settings.graphql_max_page_size,
+        )
+        self._executor_class = schema.execution_context_class
+        self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+
+    # -- HTTP -----------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        request_id = _request_id(request)
+        media_type = negotiate(request.headers.get("accept"))
+        started = time.perf_counter()
+        try:
+            if request.method == "GET" and "query" not in request.query_params:
+                return self._ide_or_problem(request, request_id)
+            graphql_request = await self._read(request)
+            payload, status = await self._run(graphql_request, request, media_type, request_id)
+        except HTTPProblem as problem:
+            headers = {"X-Request-ID": request_id, **problem.headers}
+            body = {"errors": [error(problem.message, BAD_REQUEST)]}
+            return Response(orjson.dumps(body), problem.status, headers, media_type=JSON)
+        logger.debug(
+            "graphql request %s took %.1f ms", request_id, (time.perf_counter() - started) * 1000
+        )
+        return Response(
+            orjson.dumps(payload), status, {"X-Request-ID": request_id}, media_type=media_type
+        )
+
+    def _ide_or_problem(self, request: Request, request_id: str) -> Response:
+        if self.settings.graphiql and "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(get_graphql_ide_html(), headers={"X-Request-ID": request_id})
+        raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
+
+    async def _read(self, request: Request) -> GraphQLRequest:
+        if request.method == "GET":
+            params = request.query_params
+            return _graphql_request(
+                {
+                    "query": params.get("query"),
+                    "variables": _json_param(params.get("variables"), "variables"),
+                    "operationName": params.get("operationName"),
+                    "extensions": _json_param(params.get("extensions"), "extensions"),
+                }
+            )
+        if request.method != "POST":
+            raise HTTPProblem(405, "GraphQL accepts GET and POST.", {"Allow": "GET, POST"})
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != JSON:
+            raise HTTPProblem(415, "Send the request as application/json.")
+        body = await self._body(request)
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise HTTPProblem(400, "The body is not valid JSON.") from None
+        if isinstance(data, list):
+            raise HTTPProblem(400, "Batched requests are not supported: send one operation.")
+        if not isinstance(data, dict):
+            raise HTTPProblem(400, "The body must be a JSON object with a `query`.")
+        return _graphql_request(data)
+
+    async def _body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise HTTPProblem(413, f"The request body is larger than {limit} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPProblem(413, f"The request body is larger than {limit} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # -- GraphQL --------------------------------------------------------------
+
+    async def _run(
+        self, graphql_request: GraphQLRequest, request: Request, media_type: str, request_id: str
+    ) -> tuple[dict[str, Any], int]:
+        failed = 400 if media_type == GRAPHQL_RESPONSE else 200
+        prepared = self._prepare(graphql_request.query)
+        if prepared.document is None:
+            return {"errors": prepared.errors}, failed
+        operation = get_operation_ast(prepared.document, graphql_request.operation_name)
+        if operation is None:
+            name = graphql_request.operation_name
+            message = (
+                f"Unknown operation named {name!r}."
+                if name
+                else "The document has several operations: pass `operationName`."
+            )
+            return {"errors": [error(message, BAD_REQUEST)]}, failed
+        if request.method == "GET" and operation.operation is not OperationType.QUERY:
+            raise HTTPProblem(405, f"A {operation.operation.value} needs POST.", {"Allow": "POST"})
+        if prepared.errors:
+            return {"errors": prepared.errors}, failed
+        result = await self._execute(prepared.document, graphql_request, request_id)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            # Variables that do not coerce: a request error, so no `data`.
+            return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [field_error(e, request_id) for e in result.errors]
+        return payload, 200
+
+    def _prepare(self, query: str) -> Prepared:
+        """Parse and validate ``query``, once per distinct document (a small LRU)."""
+        cached = self._prepared.get(query)
+        if cached is not None:
+            self._prepared.move_to_end(query)
+            return cached
+        prepared = self._parse_and_validate(query)
+        if len(query) <= _CACHEABLE_LENGTH:
+            self._prepared[query] = prepared
+            if len(self._prepared) > _CACHE_SIZE:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def _parse_and_validate(self, query: str) -> Prepared:
+        max_tokens = self.settings.graphql_max_tokens
+        try:
+            document = parse(query, max_tokens=max_tokens)
+        except GraphQLError as exc:
+            if "tokens" in exc.message and "Parsing aborted" in exc.message:
+                return Prepared(
+                    None,
+                    [
+                        error(
+                            f"The document has more than {max_tokens} tokens.",
+                            QUERY_TOO_COMPLEX,
+                            limit=max_tokens,
+                        )
+                    ],
+                )
+            return Prepared(None, [request_error(exc, GRAPHQL_PARSE_FAILED)])
+        errors = validate(self.schema._schema, document, self.rules)
+        return Prepared(document, [request_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
+
+    async def _execute(
+        self, document: DocumentNode, graphql_request: GraphQLRequest, request_id: str
+    ) -> ExecutionResult:
+        async with self.container.scope() as scope:
+            context = Context(
+                scope=scope,
+                loaders=await scope.get(Loaders),
+                limits=self.limits,
+                request_id=request_id,
+            )
+            result = execute(
+                self.schema._schema,
+                document,
+                context_value=context,
+                variable_values=graphql_request.variables,
+                operation_name=graphql_request.operation_name,
+                is_awaitable=_is_awaitable,
+                executor_class=self._executor_class,
+            )
+            if inspect.isawaitable(result):
+                result = await result
+            assert isinstance(result, ExecutionResult)
+            return result
+
+
+_is_awaitable = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
+
+
+def negotiate(accept: str | None) -> str:
+    """``application/graphql-response+json`` when the client prefers it, else JSON."""
+    if not accept:
+        return JSON
+    best, best_q = JSON, -1.0
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        media = media.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE and q >= best_q:
+            best, best_q = GRAPHQL_RESPONSE, q
+        elif media in (JSON, "application/*", "*/*") and q > best_q:
+            best, best_q = JSON, q
+    return best
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _json_param(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise HTTPProblem(400, f"`{name}` is not valid JSON.") from None
+
+
+def _graphql_request(data: dict[str, Any]) -> GraphQLRequest:
+    query = data.get("query")
+    variables = data.get("variables")
+    operation_name = data.get("operationName")
+    extensions = data.get("extensions")
+    if not isinstance(query, str):
+        raise HTTPProblem(400, "`query` must be a string holding the GraphQL document.")
+    if variables is not None and not isinstance(variables, dict):
+        raise HTTPProblem(400, "`variables` must be a JSON object.")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HTTPProblem(400, "`operationName` must be a string.")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HTTPProblem(400, "`extensions` must be a JSON object.")
+    return GraphQLRequest(query, variables, operation_name, extensions)

@@ -1,0 +1,166 @@
+"""Helpers for tests that talk to the API over HTTP (httpx against the ASGI app)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models import Comment, Post, Role, User, user_roles
+
+
+def gid(type_name: str, key: int) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+@dataclass
+class GraphQL:
+    """Posts GraphQL documents to ``/graphql`` and returns the decoded response."""
+
+    client: httpx.AsyncClient
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, **kwargs)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        operation_name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        payload: dict[str, Any] = {"query": query}
+        if variables is not None:
+            payload["variables"] = variables
+        if operation_name is not None:
+            payload["operationName"] = operation_name
+        return await self.client.post("/graphql", json=payload, headers=headers or {})
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """The ``data`` of a response that must have no errors."""
+        body = await self(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine runs (transaction control excluded)."""
+
+    COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(self.COUNTED):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+@dataclass
+class Dataset:
+    """Rows inserted in one batch; keys are the primary keys they got."""
+
+    users: dict[str, int] = field(default_factory=dict)
+    posts: dict[str, int] = field(default_factory=dict)
+    comments: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, int] = field(default_factory=dict)
+
+
+async def insert_dataset(
+    engine: AsyncEngine,
+    *,
+    users: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    posts: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    comments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    roles: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    memberships: list[tuple[str, str]] = (),  # type: ignore[assignment]
+) -> Dataset:
+    """Insert rows with explicit keys given as ``key``; relations name other rows' ``key``.
+
+    Users: ``{"key": "ada", "name": ..., "email": ..., "created_at"?, "deleted_at"?}``;
+    posts: ``{"key", "author", "title", "body"?, "published"?, ...}``;
+    comments: ``{"key", "post", "author", "body"?, ...}``; roles: ``{"key", "name"}``;
+    memberships: ``(user key, role key)`` pairs.
+    """
+    dataset = Dataset()
+    async with engine.begin() as connection:
+        for index, row in enumerate(users, start=1):
+            values = _timestamps(row, index)
+            values.update(name=row["name"], email=row["email"], deleted_at=row.get("deleted_at"))
+            key = (
+                await connection.execute(insert(User).values(values).returning(User.id))
+            ).scalar_one()
+            dataset.users[row["key"]] = key
+        for index, row in enumerate(roles, start=1):
+            values = _timestamps(row, index)
+            values.update(name=row["name"])
+            key = (
+                await connection.execute(insert(Role).values(values).returning(Role.id))
+            ).scalar_one()
+            dataset.roles[row["key"]] = key
+        for user_key, role_key in memberships:
+            await connection.execute(
+                insert(user_roles).values(
+                    user_id=dataset.users[user_key], role_id=dataset.roles[role_key]
+                )
+            )
+        for index, row in enumerate(posts, start=1):
+            values = _timestamps(row, index)
+            values.update(
+                user_id=dataset.users[row["author"]],
+                title=row["title"],
+                body=row.get("body", f"Body of {row['title']}"),
+                published=row.get("published", True),
+                deleted_at=row.get("deleted_at"),
+            )
+            key = (
+                await connection.execute(insert(Post).values(values).returning(Post.id))
+            ).scalar_one()
+            dataset.posts[row["key"]] = key
+        for index, row in enumerate(comments, start=1):
+            values = _timestamps(row, index)
+            values.update(
+                post_id=dataset.posts[row["post"]],
+                user_id=dataset.users[row["author"]],
+                body=row.get("body", f"Comment {row['key']}"),
+            )
+            key = (
+                await connection.execute(insert(Comment).values(values).returning(Comment.id))
+            ).scalar_one()
+            dataset.comments[row["key"]] = key
+    return dataset
+
+
+def _timestamps(row: dict[str, Any], index: int) -> dict[str, Any]:
+    created = row.get("created_at", at(index))
+    return {"created_at": created, "updated_at": row.get("updated_at", created)}
