@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 from graphql import specified_rules
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from schema import build_schema
+from schema.limits import max_aliases_rule, max_depth_rule
 from server.graphql_http import GraphQLHTTP
 from server.health import health
+from server.observability import RequestLogMiddleware, configure_logging
 from server.services import build_container
 from server.settings import Settings
 
@@ -22,7 +25,11 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
-    rules: list[type[ASTValidationRule]] = list(specified_rules)
+    rules: list[type[ASTValidationRule]] = [
+        *specified_rules,
+        max_depth_rule(settings.graphql_max_depth),
+        max_aliases_rule(settings.graphql_max_aliases),
+    ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
@@ -39,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = settings or Settings.from_env()
+        configure_logging(resolved.log_level)
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
@@ -57,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=ALL_METHODS),
         ],
+        middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )
 

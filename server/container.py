@@ -52,7 +52,10 @@ class ScopeRequired(ContainerError):
     """A scoped service was asked for outside a scope, or by a singleton."""
 
 
-@dataclass(slots=True)
+# Hashed by identity: made instances are cached per registration, so an override
+# never serves (or leaves behind) another registration's instance, and a generic
+# key (async_sessionmaker[AsyncSession]) shares the instance of its origin's.
+@dataclass(slots=True, eq=False)
 class Registration:
     key: object
     factory: Callable[..., Any]
@@ -223,6 +226,8 @@ async def _resolve(
     registration = container.registration(key, chain)
     if registration.instance is not _MISSING:
         return registration.instance
+    if any(container.registration(k) is registration for k in chain):
+        raise CircularDependency((*chain, key))  # a generic key and its origin
     chain = (*chain, key)
     lifetime = registration.lifetime
     if lifetime is Lifetime.TRANSIENT:
@@ -235,7 +240,7 @@ async def _resolve(
             container._singletons,
             container._pending,
             lambda: _create(container, None, registration, chain, container._exit_stack),
-            key,
+            registration,
         )
     if scope is None:
         raise ScopeRequired(
@@ -246,7 +251,7 @@ async def _resolve(
         scope._instances,
         scope._pending,
         lambda: _create(container, scope, registration, chain, scope._exit_stack),
-        key,
+        registration,
     )
 
 

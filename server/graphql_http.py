@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
-import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +35,9 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
+from schema.limits import query_cost, too_complex
 from schema.loaders import Loaders
+from server import observability
 from server.container import Container
 from server.errors import (
     BAD_REQUEST,
@@ -56,7 +55,6 @@ logger = logging.getLogger("server.graphql")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _CACHE_SIZE = 512
 _CACHEABLE_LENGTH = 16 * 1024
 
@@ -111,28 +109,23 @@ class GraphQLHTTP:
     # -- HTTP -----------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
-        request_id = _request_id(request)
+        request_id = observability.request_id()
         media_type = negotiate(request.headers.get("accept"))
-        started = time.perf_counter()
         try:
             if request.method == "GET" and "query" not in request.query_params:
-                return self._ide_or_problem(request, request_id)
+                return self._ide_or_problem(request)
             graphql_request = await self._read(request)
             payload, status = await self._run(graphql_request, request, media_type, request_id)
+            observability.record_errors(payload.get("errors", ()))
         except HTTPProblem as problem:
-            headers = {"X-Request-ID": request_id, **problem.headers}
             body = {"errors": [error(problem.message, BAD_REQUEST)]}
-            return Response(orjson.dumps(body), problem.status, headers, media_type=JSON)
-        logger.debug(
-            "graphql request %s took %.1f ms", request_id, (time.perf_counter() - started) * 1000
-        )
-        return Response(
-            orjson.dumps(payload), status, {"X-Request-ID": request_id}, media_type=media_type
-        )
+            observability.record_errors(body["errors"])
+            return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
+        return Response(orjson.dumps(payload), status, media_type=media_type)
 
-    def _ide_or_problem(self, request: Request, request_id: str) -> Response:
+    def _ide_or_problem(self, request: Request) -> Response:
         if self.settings.graphiql and "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(get_graphql_ide_html(), headers={"X-Request-ID": request_id})
+            return HTMLResponse(get_graphql_ide_html())
         raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
 
     async def _read(self, request: Request) -> GraphQLRequest:
@@ -194,10 +187,22 @@ class GraphQLHTTP:
                 else "The document has several operations: pass `operationName`."
             )
             return {"errors": [error(message, BAD_REQUEST)]}, failed
+        observability.record_operation(operation.name.value if operation.name else None)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HTTPProblem(405, f"A {operation.operation.value} needs POST.", {"Allow": "POST"})
         if prepared.errors:
             return {"errors": prepared.errors}, failed
+        cost = query_cost(
+            self.schema._schema,
+            prepared.document,
+            operation,
+            graphql_request.variables,
+            default_page_size=self.limits.default_page_size,
+            max_page_size=self.limits.max_page_size,
+        )
+        if cost > self.settings.graphql_max_cost:
+            too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
+            return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
         result = await self._execute(prepared.document, graphql_request, request_id)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
@@ -226,16 +231,12 @@ class GraphQLHTTP:
             document = parse(query, max_tokens=max_tokens)
         except GraphQLError as exc:
             if "tokens" in exc.message and "Parsing aborted" in exc.message:
-                return Prepared(
-                    None,
-                    [
-                        error(
-                            f"The document has more than {max_tokens} tokens.",
-                            QUERY_TOO_COMPLEX,
-                            limit=max_tokens,
-                        )
-                    ],
-                )
+                message = f"The document has more than {max_tokens} tokens."
+                return Prepared(None, [error(message, QUERY_TOO_COMPLEX, limit=max_tokens)])
+            if "nested too deeply" in exc.message:
+                depth = self.settings.graphql_max_depth
+                message = "The document is nested too deeply."
+                return Prepared(None, [error(message, QUERY_TOO_COMPLEX, limit=depth)])
             return Prepared(None, [request_error(exc, GRAPHQL_PARSE_FAILED)])
         errors = validate(self.schema._schema, document, self.rules)
         return Prepared(document, [request_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
@@ -291,11 +292,6 @@ def negotiate(accept: str | None) -> str:
         elif media in (JSON, "application/*", "*/*") and q > best_q:
             best, best_q = JSON, q
     return best
-
-
-def _request_id(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _json_param(raw: str | None, name: str) -> Any:

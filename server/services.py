@@ -10,6 +10,7 @@ from fast_query import create_engine, create_session_factory
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
 from schema.loaders import Loaders
 from server.container import Container
+from server.observability import count_statements
 from server.settings import Settings
 
 REPOSITORIES = (UserRepository, PostRepository, CommentRepository, RoleRepository)
@@ -24,6 +25,7 @@ async def provide_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         statement_timeout=settings.db_statement_timeout,
         connect_timeout=settings.db_connect_timeout,
     )
+    count_statements(engine)
     try:
         yield engine
     finally:

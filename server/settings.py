@@ -49,12 +49,13 @@ class Settings:
             raw = environ.get(spec.name.upper())
             if raw is None or raw == "":
                 continue
-            values[spec.name] = _parse(spec.name, raw, spec.default)
+            optional = "None" in str(spec.type)  # "float | None": the annotation is a string
+            values[spec.name] = _parse(spec.name, raw, spec.default, optional)
         values.update(overrides)
         return cls(**values)
 
 
-def _parse(name: str, raw: str, default: object) -> object:
+def _parse(name: str, raw: str, default: object, optional: bool) -> object:
     raw = raw.strip()
     try:
         if isinstance(default, bool):
@@ -67,7 +68,8 @@ def _parse(name: str, raw: str, default: object) -> object:
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float) or default is None:
-            return None if raw.lower() in ("none", "off", "0") else float(raw)
+            # Only a field that admits None reads "off" as None: DB_POOL_TIMEOUT=0 is 0.
+            return None if optional and raw.lower() in ("none", "off", "0") else float(raw)
     except ValueError:
         raise SettingsError(f"{name.upper()}={raw!r} is not a valid value") from None
     return raw

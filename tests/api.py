@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fast_query import Base
 from models import Comment, Post, Role, User, user_roles
 
 
@@ -164,3 +165,13 @@ async def insert_dataset(
 def _timestamps(row: dict[str, Any], index: int) -> dict[str, Any]:
     created = row.get("created_at", at(index))
     return {"created_at": created, "updated_at": row.get("updated_at", created)}
+
+
+async def snapshot(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, in key order: compare two to prove nothing changed."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    async with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            result = await connection.execute(select(table).order_by(*table.primary_key.columns))
+            tables[table.name] = [dict(row) for row in result.mappings()]
+    return tables

@@ -9,7 +9,10 @@ end. Without a reachable server they are skipped, unless
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +35,7 @@ ADMIN_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("FTF_REQUIRE_POSTGRES", "") not in ("", "0", "false")
 BACKENDS = ("sqlite", "postgresql")
+FTF = Path(sys.executable).with_name("ftf")  # the installed console script
 T = TypeVar("T")
 
 
@@ -53,9 +57,11 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A fresh, empty database on the PostgreSQL server, dropped after the run."""
+def create_postgres_database() -> str:
+    """Create an empty database with a unique name on the PostgreSQL server; its URL.
+
+    Skips the test when no server answers (fails it under ``FTF_REQUIRE_POSTGRES``).
+    """
     name = f"ftf_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         in_thread(asyncio.run, _admin(f'CREATE DATABASE "{name}"'))
@@ -64,9 +70,20 @@ def postgres_server_url() -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
     in_thread(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server, dropped after the run."""
+    url = create_postgres_database()
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +106,39 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
         url = request.getfixturevalue("sqlite_url")
     in_thread(command.upgrade, alembic_config(url), "head")
     return url
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Makes empty databases for this test alone: ``new_database("sqlite")`` is a URL.
+
+    SQLite databases are files in ``tmp_path``; PostgreSQL ones are dropped after the test.
+    """
+    made: list[str] = []
+
+    def new(backend: str) -> str:
+        if backend == "postgresql":
+            url = create_postgres_database()
+            made.append(url)
+            return url
+        return f"sqlite+aiosqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
+
+    yield new
+    for url in made:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, new_database: Callable[[str], str]) -> str:
+    """An empty, unmigrated database of ``backend`` for this test alone."""
+    return new_database(backend)
+
+
+@pytest.fixture
+def migrated_database_url(fresh_database_url: str) -> str:
+    """A database of ``backend`` for this test alone, migrated to head (free to commit to)."""
+    in_thread(command.upgrade, alembic_config(fresh_database_url), "head")
+    return fresh_database_url
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +183,43 @@ async def truncate_all(engine: AsyncEngine) -> None:
         else:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
+
+
+Ftf = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def ftf(tmp_path: Path) -> Ftf:
+    """Runs the installed ``ftf`` script in ``tmp_path`` (outside the repository).
+
+    ``ftf("seed", "--users", "5", database_url=url)``; without ``database_url``
+    the variable is unset. ``module=True`` runs ``python -m server`` instead.
+    """
+
+    def run(
+        *args: str, database_url: str | None = None, module: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        if database_url is not None:
+            env["DATABASE_URL"] = database_url
+        command = [sys.executable, "-m", "server"] if module else [str(FTF)]
+        return subprocess.run(
+            [*command, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def live_schema() -> dict[str, str]:
+    """The live schema as ``ftf export-schema`` prints it: ``{"sdl": ..., "json": ...}``."""
+    from schema import build_schema, introspection_json, schema_sdl
+
+    schema = build_schema()
+    return {
+        "sdl": schema_sdl(schema),
+        "json": json.dumps(introspection_json(schema), indent=2) + "\n",
+    }
 
 
 class StatementCounter:

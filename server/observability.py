@@ -1,0 +1,142 @@
+"""One structured log line per request, and the request id in ``X-Request-ID``.
+
+The line carries the request id, method, path, status, duration, the number
+of SQL statements the request ran, and for GraphQL the operation name and
+the error codes it answered with. The statement count comes from an engine
+event and a context variable, so concurrent requests never mix their counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("server.request")
+
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What is known of the request being served, filled in as it runs."""
+
+    request_id: str
+    statements: int = 0
+    operation: str | None = None
+    error_codes: list[str] = field(default_factory=list)
+
+
+current_request: ContextVar[RequestInfo | None] = ContextVar("current_request", default=None)
+
+
+def request_id() -> str:
+    info = current_request.get()
+    return info.request_id if info is not None else uuid.uuid4().hex
+
+
+def record_operation(name: str | None) -> None:
+    info = current_request.get()
+    if info is not None:
+        info.operation = name
+
+
+def record_errors(errors: Iterable[dict[str, Any]]) -> None:
+    info = current_request.get()
+    if info is not None:
+        info.error_codes.extend(str(e.get("extensions", {}).get("code")) for e in errors)
+
+
+def count_statements(engine: AsyncEngine) -> None:
+    """Count, per request, the statements ``engine`` runs (transaction control excluded)."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = current_request.get()
+        if info is not None and statement.lstrip()[:6].upper().startswith(_COUNTED):
+            info.statements += 1
+
+
+class RequestLogMiddleware:
+    """Pure ASGI middleware: request id in, ``X-Request-ID`` out, one log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        info = RequestInfo(given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
+        token = current_request.set(info)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = info.request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request.reset(token)
+            logger.info(
+                "request",
+                extra={
+                    "request_id": info.request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "statements": info.statements,
+                    "operation": info.operation,
+                    "error_codes": info.error_codes,
+                },
+            )
+
+
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JSONFormatter(logging.Formatter):
+    """Log records as one JSON object per line, extra fields included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        payload.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(level: str = "info") -> None:
+    """JSON lines on stderr for the server's loggers, unless logging is already set up."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONFormatter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,294 @@
+"""Deterministic demo data: ``server.seed.seed`` and ``ftf seed``, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fast_query import create_engine, create_session_factory
+from migrations import alembic_config
+from models import Comment, Post, Role, User, user_roles
+from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from server.seed import BATCH_SIZE, DatabaseNotEmpty, SeedCounts, SeedPlan, generate, seed
+from tests.conftest import Ftf, in_thread
+
+TABLES: dict[str, Table] = {
+    "roles": Role.__table__,  # type: ignore[dict-item]
+    "users": User.__table__,  # type: ignore[dict-item]
+    "user_roles": user_roles,
+    "posts": Post.__table__,  # type: ignore[dict-item]
+    "comments": Comment.__table__,  # type: ignore[dict-item]
+}
+ROLES = ["admin", "editor", "author", "moderator", "reader"]
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+async def read_rows(engine: AsyncEngine) -> Rows:
+    """Every row of every table, all columns, ordered by primary key."""
+    rows: Rows = {}
+    async with engine.connect() as connection:
+        for name, table in TABLES.items():
+            result = await connection.execute(select(table).order_by(*table.primary_key.columns))
+            rows[name] = [tuple(row) for row in result]
+    return rows
+
+
+def generated_rows(plan: SeedPlan) -> Rows:
+    """What ``seed`` should write for ``plan``, in the shape of ``read_rows``."""
+    generated = generate(plan)
+    return {
+        name: [
+            tuple(row[column.name] for column in table.columns) for row in getattr(generated, name)
+        ]
+        for name, table in TABLES.items()
+    }
+
+
+async def count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_seed_makes_the_planned_rows(committed_engine: AsyncEngine) -> None:
+    plan = SeedPlan(users=400, posts_per_user=5, comments_per_post=3, seed=42)
+
+    counts = await seed(committed_engine, plan)
+
+    rows = await read_rows(committed_engine)
+    assert counts == SeedCounts(
+        roles=5,
+        users=400,
+        posts=len(rows["posts"]),
+        comments=len(rows["comments"]),
+        user_roles=len(rows["user_roles"]),
+    )
+    assert [role[1] for role in rows["roles"]] == ROLES
+    users = [dict(zip(TABLES["users"].columns.keys(), row, strict=True)) for row in rows["users"]]
+    posts = [dict(zip(TABLES["posts"].columns.keys(), row, strict=True)) for row in rows["posts"]]
+    assert [user["id"] for user in users] == list(range(1, 401))
+    assert 0.02 * 400 <= sum(user["deleted_at"] is not None for user in users) <= 0.09 * 400
+    assert 0.01 * len(posts) <= sum(post["deleted_at"] is not None for post in posts)
+    assert sum(post["deleted_at"] is not None for post in posts) <= 0.06 * len(posts)
+    assert 4.5 <= len(posts) / 400 <= 5.5
+    assert 2.7 <= len(rows["comments"]) / len(posts) <= 3.3
+    assert len({user["email"] for user in users}) == 400
+    assert all(user["email"] == user["email"].lower() for user in users)
+    roles_per_user: dict[int, int] = {}
+    for user_id, _role_id in rows["user_roles"]:
+        roles_per_user[user_id] = roles_per_user.get(user_id, 0) + 1
+    assert set(roles_per_user) == set(range(1, 401))
+    assert set(roles_per_user.values()) == {1, 2}
+    for row in [*users, *posts]:
+        assert row["created_at"].tzinfo is UTC
+        assert row["created_at"] <= row["updated_at"]
+        if row["deleted_at"] is not None:
+            assert row["updated_at"] == row["deleted_at"]
+
+
+async def test_seed_writes_exactly_the_generated_rows(committed_engine: AsyncEngine) -> None:
+    plan = SeedPlan(users=30, posts_per_user=4, comments_per_post=2, seed=7)
+
+    await seed(committed_engine, plan)
+
+    assert await read_rows(committed_engine) == generated_rows(plan)
+
+
+async def test_the_same_plan_gives_identical_rows_twice(committed_engine: AsyncEngine) -> None:
+    plan = SeedPlan(users=40, seed=3)
+    await seed(committed_engine, plan)
+    first = await read_rows(committed_engine)
+
+    await seed(committed_engine, plan, reset=True)
+
+    assert await read_rows(committed_engine) == first
+    assert len(first["users"]) == 40
+
+
+async def test_sqlite_and_postgresql_get_identical_rows(
+    new_database: Callable[[str], str],
+) -> None:
+    plan = SeedPlan(users=60, posts_per_user=5, comments_per_post=3, seed=11)
+    rows: dict[str, Rows] = {}
+    for backend in ("sqlite", "postgresql"):
+        url = new_database(backend)
+        in_thread(command.upgrade, alembic_config(url), "head")
+        engine = create_engine(url)
+        try:
+            await seed(engine, plan)
+            rows[backend] = await read_rows(engine)
+        finally:
+            await engine.dispose()
+
+    assert rows["sqlite"] == rows["postgresql"]
+    assert len(rows["sqlite"]["users"]) == 60
+
+
+async def test_a_different_seed_gives_different_rows(committed_engine: AsyncEngine) -> None:
+    await seed(committed_engine, SeedPlan(users=20, seed=1))
+    first = await read_rows(committed_engine)
+
+    await seed(committed_engine, SeedPlan(users=20, seed=2), reset=True)
+
+    second = await read_rows(committed_engine)
+    assert second["roles"] == first["roles"]
+    assert len(second["users"]) == len(first["users"]) == 20
+    assert second["users"] != first["users"]
+    assert second["posts"] != first["posts"]
+
+
+async def test_seed_refuses_a_database_that_has_users(committed_engine: AsyncEngine) -> None:
+    await seed(committed_engine, SeedPlan(users=10, seed=1))
+    before = await read_rows(committed_engine)
+
+    with pytest.raises(DatabaseNotEmpty) as excinfo:
+        await seed(committed_engine, SeedPlan(users=20, seed=2))
+
+    assert str(excinfo.value) == "the database already has 10 users"
+    assert await read_rows(committed_engine) == before
+
+
+async def test_seed_with_reset_replaces_the_rows(committed_engine: AsyncEngine) -> None:
+    await seed(committed_engine, SeedPlan(users=10, seed=1))
+    plan = SeedPlan(users=20, posts_per_user=2, comments_per_post=1, seed=2)
+
+    counts = await seed(committed_engine, plan, reset=True)
+
+    assert counts.users == 20
+    assert await read_rows(committed_engine) == generated_rows(plan)
+
+
+async def test_rows_inserted_after_seeding_get_new_ids(committed_engine: AsyncEngine) -> None:
+    """On PostgreSQL the sequences were moved past the seeded ids."""
+    counts = await seed(committed_engine, SeedPlan(users=10, posts_per_user=2, seed=5))
+
+    async with create_session_factory(committed_engine)() as session:
+        user = await UserRepository(session).create(name="New", email="new@example.com")
+        role = await RoleRepository(session).create(name="guest")
+        post = await PostRepository(session).create(user_id=user.id, title="New", body="Body")
+        comment = await CommentRepository(session).create(
+            post_id=post.id, user_id=user.id, body="Hi"
+        )
+        await session.commit()
+
+    assert (user.id, role.id, post.id, comment.id) == (
+        counts.users + 1,
+        counts.roles + 1,
+        counts.posts + 1,
+        counts.comments + 1,
+    )
+
+
+async def test_progress_is_reported_per_table_ending_at_the_total(
+    committed_engine: AsyncEngine,
+) -> None:
+    calls: list[tuple[str, int, int]] = []
+
+    def progress(table: str, done: int, total: int) -> None:
+        calls.append((table, done, total))
+
+    counts = await seed(
+        committed_engine,
+        SeedPlan(users=200, posts_per_user=5, comments_per_post=3),
+        progress=progress,
+    )
+
+    assert counts.comments > BATCH_SIZE  # more than one batch
+    totals = {
+        "roles": counts.roles,
+        "users": counts.users,
+        "user_roles": counts.user_roles,
+        "posts": counts.posts,
+        "comments": counts.comments,
+    }
+    assert list(dict.fromkeys(table for table, _, _ in calls)) == list(TABLES)
+    for table, total in totals.items():
+        done = [step for name, step, _ in calls if name == table]
+        expected = [*range(0, total, BATCH_SIZE), total]
+        assert done == expected, table
+        assert {seen for name, _, seen in calls if name == table} == {total}
+
+
+async def test_an_empty_plan_reports_empty_tables(committed_engine: AsyncEngine) -> None:
+    calls: list[tuple[str, int, int]] = []
+
+    counts = await seed(
+        committed_engine,
+        SeedPlan(users=0),
+        progress=lambda table, done, total: calls.append((table, done, total)),
+    )
+
+    assert counts == SeedCounts(roles=5, users=0, posts=0, comments=0, user_roles=0)
+    assert calls == [
+        ("roles", 0, 5),
+        ("roles", 5, 5),
+        ("users", 0, 0),
+        ("user_roles", 0, 0),
+        ("posts", 0, 0),
+        ("comments", 0, 0),
+    ]
+
+
+# -- ftf seed ------------------------------------------------------------------------
+
+
+async def test_ftf_seed_refuses_a_database_with_users_unless_reset(
+    migrated_database_url: str, ftf: Ftf
+) -> None:
+    url = migrated_database_url
+
+    first = ftf("seed", "--if-empty", database_url=url)  # empty: seeds the defaults
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[-1].startswith("seeded 50 users, ")
+
+    refused = ftf("seed", "--users", "5", database_url=url)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "error: the database already has 50 users; pass --reset to replace them"
+    )
+
+    skipped = ftf("seed", "--users", "5", "--if-empty", database_url=url)
+    assert skipped.returncode == 0, skipped.stderr
+    assert "the database already has users; not seeding" in skipped.stdout
+
+    engine = create_engine(url)
+    try:
+        assert await read_rows(engine) == generated_rows(SeedPlan())
+
+        reset = ftf(
+            "seed", "--users", "7", "--posts-per-user", "2", "--seed", "9", "--reset",
+            database_url=url,
+        )  # fmt: skip
+        assert reset.returncode == 0, reset.stderr
+        expected = generated_rows(SeedPlan(users=7, posts_per_user=2, seed=9))
+        assert await read_rows(engine) == expected
+    finally:
+        await engine.dispose()
+
+
+async def test_ftf_seed_makes_a_thousand_users(migrated_database_url: str, ftf: Ftf) -> None:
+    result = ftf(
+        "seed", "--users", "1000", "--posts-per-user", "10", "--comments-per-post", "5",
+        database_url=migrated_database_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+    generated = generate(SeedPlan(users=1000, posts_per_user=10, comments_per_post=5))
+    assert result.stdout.splitlines()[-1] == (
+        f"seeded 1000 users, {len(generated.posts)} posts, "
+        f"{len(generated.comments)} comments, 5 roles"
+    )
+    engine = create_engine(migrated_database_url)
+    try:
+        assert await count(engine, TABLES["users"]) == 1000
+        assert await count(engine, TABLES["posts"]) == len(generated.posts)
+        assert await count(engine, TABLES["comments"]) == len(generated.comments)
+        assert await count(engine, TABLES["user_roles"]) == len(generated.user_roles)
+    finally:
+        await engine.dispose()
