@@ -67,7 +67,12 @@ def create_engine(
 
 def is_memory_sqlite(url: URL) -> bool:
     database = url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in database
+    # make_url moves "?mode=memory" of a "file:name?mode=memory&uri=true" URL into the query.
+    return (
+        database in ("", ":memory:")
+        or "mode=memory" in database
+        or url.query.get("mode") == "memory"
+    )
 
 
 def _create_sqlite_engine(

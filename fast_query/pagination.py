@@ -8,7 +8,10 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+# No slots: on Python 3.11 ``Page[User](...)`` fails with TypeError on a frozen,
+# slotted generic dataclass (typing sets __orig_class__ through the frozen
+# __setattr__, whose super() call names the class slots=True replaced).
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of rows and the total they were taken from (offset pagination)."""
 

@@ -14,6 +14,7 @@ from fast_query.exceptions import InvalidQuery, RecordNotFound
 from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
 from fast_query.query import QueryBuilder, Trashed
+from fast_query.session import exclusive
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -86,8 +87,9 @@ class BaseRepository(Generic[ModelT]):
 
     async def create(self, **values: Any) -> ModelT:
         instance: ModelT = self.model(**values)
-        self.session.add(instance)
-        await self._persist()
+        async with exclusive(self.session):
+            self.session.add(instance)
+            await self._persist()
         return instance
 
     async def bulk_create(self, rows: Iterable[Mapping[str, Any]]) -> list[ModelT]:
@@ -103,12 +105,13 @@ class BaseRepository(Generic[ModelT]):
 
     async def update(self, target: ModelT | Any, **values: Any) -> ModelT:
         """Set ``values`` on a live row (given as object or key) and flush."""
-        instance = await self._resolve(target, Trashed.WITHOUT)
-        for name, value in values.items():
-            if not hasattr(self.model, name):
-                raise InvalidQuery(f"{self.model.__name__} has no attribute {name!r}")
-            setattr(instance, name, value)
-        await self._persist()
+        async with exclusive(self.session):
+            instance = await self._resolve(target, Trashed.WITHOUT)
+            for name, value in values.items():
+                if not hasattr(self.model, name):
+                    raise InvalidQuery(f"{self.model.__name__} has no attribute {name!r}")
+                setattr(instance, name, value)
+            await self._persist()
         return instance
 
     async def delete(self, target: ModelT | Any) -> ModelT:
@@ -116,30 +119,32 @@ class BaseRepository(Generic[ModelT]):
 
         Deleting an already soft-deleted row raises ``RecordNotFound``.
         """
-        instance = await self._resolve(target, Trashed.WITHOUT)
-        if isinstance(instance, SoftDeletesMixin):
-            instance.soft_delete()
+        async with exclusive(self.session):
+            instance = await self._resolve(target, Trashed.WITHOUT)
+            if isinstance(instance, SoftDeletesMixin):
+                instance.soft_delete()
+            else:
+                await self.session.delete(instance)
             await self._persist()
-            return instance
-        await self.session.delete(instance)
-        await self._persist()
         return instance
 
     async def restore(self, target: ModelT | Any) -> ModelT:
         """Undo a soft delete; a row that is not soft-deleted raises ``RecordNotFound``."""
         if not self.soft_deletes:
             raise InvalidQuery(f"{self.model.__name__} does not soft-delete")
-        instance = await self._resolve(target, Trashed.ONLY)
-        assert isinstance(instance, SoftDeletesMixin)
-        instance.restore()
-        await self._persist()
+        async with exclusive(self.session):
+            instance = await self._resolve(target, Trashed.ONLY)
+            assert isinstance(instance, SoftDeletesMixin)
+            instance.restore()
+            await self._persist()
         return instance
 
     async def force_delete(self, target: ModelT | Any) -> None:
         """Delete the row for good, soft-deleted or not."""
-        instance = await self._resolve(target, Trashed.WITH)
-        await self.session.delete(instance)
-        await self._persist()
+        async with exclusive(self.session):
+            instance = await self._resolve(target, Trashed.WITH)
+            await self.session.delete(instance)
+            await self._persist()
 
     # -- helpers --------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -83,6 +84,26 @@ class SerializedAsyncSession(AsyncSession):
     close = _serialized(AsyncSession.close)  # type: ignore[assignment]
     reset = _serialized(AsyncSession.reset)  # type: ignore[assignment]
     invalidate = _serialized(AsyncSession.invalidate)  # type: ignore[assignment]
+
+
+@asynccontextmanager
+async def exclusive(session: AsyncSession) -> AsyncIterator[None]:
+    """Hold a ``SerializedAsyncSession`` for several steps; other sessions pass through.
+
+    ``add()`` and attribute changes are synchronous, so the lock cannot queue
+    them: made while another coroutine's flush is running, an add is
+    unsupported and a change is reset unwritten when that flush ends. A write
+    that changes objects and then flushes holds the session throughout.
+    """
+    lock: _TaskReentrantLock | None = getattr(session, "_fast_query_lock", None)
+    if lock is None:
+        yield
+        return
+    await lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def create_session_factory(

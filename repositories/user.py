@@ -4,7 +4,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from fast_query import BaseRepository
+from fast_query import BaseRepository, integrity_errors
 from models import User, user_roles
 
 
@@ -23,7 +23,8 @@ class UserRepository(BaseRepository[User]):
             .values(user_id=user_id, role_id=role_id)
             .on_conflict_do_nothing(index_elements=["user_id", "role_id"])
         )
-        await self.session.execute(statement)
+        with integrity_errors():
+            await self.session.execute(statement)
         await self._persist()
 
     async def revoke_role(self, user_id: int, role_id: int) -> None:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import enum
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import ColumnElement
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import QueryableAttribute, RelationshipProperty
 
-from fast_query import RecordNotFound, Trashed
-from schema.context import Info
+from fast_query import QueryBuilder, RecordNotFound, Trashed
+from schema.context import Info, PageLimits
 from schema.filters import filter_condition, filter_key
 from schema.ids import parse_global_id
 from schema.ordering import OrderSpec
 from schema.pagination import Connection, PageRequest, fetch_connection
-from schema.resource import Resource, by_model, type_names
+from schema.resource import Resource, type_names
 
 
 @strawberry.enum(name="Trashed", description="Which soft-deleted rows to include.")
@@ -57,9 +59,11 @@ def make_field(
     parameters: list[_P],
     returns: Any,
     description: str,
+    spec: FieldSpec | None = None,
 ) -> Any:
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
-    return strawberry.field(resolver=resolve, description=description)
+    metadata = {FAST_PATH: spec} if spec is not None else None
+    return strawberry.field(resolver=resolve, description=description, metadata=metadata)
 
 
 def _page_arguments(filter_type: Any, order_type: Any, trashed: bool) -> list[_P]:
@@ -93,6 +97,65 @@ def lookup_key(resource: Resource[Any], value: str, argument: str = "id") -> int
     return global_id.key
 
 
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """What a generic field reads, so the fast path can plan it without its resolver."""
+
+    kind: str  # lookup | listing | children | parent | members | node_id
+    model: type[Any]
+    relation: QueryableAttribute[Any] | None = None
+    attribute: str | None = None  # the parent's join key, or the foreign key of a parent field
+    type_name: str | None = None
+
+
+FAST_PATH = "fast_path"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionArgs:
+    """A connection's arguments, validated: filter, order, page and trashed mode."""
+
+    model: type[Any]
+    where: Any
+    condition: ColumnElement[bool] | None
+    order: OrderSpec
+    request: PageRequest
+    trashed: Trashed
+
+    @classmethod
+    def of(cls, model: type[Any], arguments: dict[str, Any], limits: PageLimits) -> ConnectionArgs:
+        order = OrderSpec.of(arguments.get("order_by"))
+        request = PageRequest.of(
+            first=arguments.get("first"),
+            after=arguments.get("after"),
+            last=arguments.get("last"),
+            before=arguments.get("before"),
+            order=order,
+            model=model,
+            limits=limits,
+        )
+        where = arguments.get("where")
+        condition = filter_condition(model, where, type_names=type_names())
+        return cls(model, where, condition, order, request, _trashed(arguments.get("trashed")))
+
+    def filtered(self, query: QueryBuilder[Any]) -> QueryBuilder[Any]:
+        """``query`` narrowed to the rows that count (filter and trashed), not yet paged."""
+        query = query.trashed(self.trashed)
+        return query if self.condition is None else query.where(self.condition)
+
+    def paged(self, query: QueryBuilder[Any]) -> QueryBuilder[Any]:
+        """The filtered query in fetch order, between the cursors (limit not applied)."""
+        return self.request.apply(query, self.order)
+
+    @property
+    def filter_key(self) -> Hashable:
+        return (filter_key(self.where), self.trashed)
+
+    @property
+    def page_key(self) -> Hashable:
+        return (self.filter_key, self.order.signature, self.request.key())
+
+
 def lookup(resource: Resource[Any], node: Any, description: str) -> Any:
     """``user(id: ID!, trashed: Trashed = WITHOUT): User``: one row, or NOT_FOUND."""
 
@@ -107,7 +170,8 @@ def lookup(resource: Resource[Any], node: Any, description: str) -> Any:
     parameters = [INFO, argument("id", strawberry.ID, "The global ID.", REQUIRED)]
     if resource.soft_deletes:
         parameters.append(_trashed_argument())
-    return make_field(resolve, parameters, node | None, description)
+    spec = FieldSpec("lookup", resource.model, type_name=resource.type_name)
+    return make_field(resolve, parameters, node | None, description, spec)
 
 
 def listing(
@@ -116,42 +180,28 @@ def listing(
     """``users(first, after, last, before, where, orderBy, trashed)``: a root connection."""
 
     async def resolve(info: Info, **arguments: Any) -> Connection[Any]:
-        order = OrderSpec.of(arguments.get("order_by"))
-        request = _page_request(arguments, order, resource, info)
+        args = ConnectionArgs.of(resource.model, arguments, info.context.limits)
         repository = await info.context.service(resource.repository)
-        query = repository.query().trashed(_trashed(arguments.get("trashed")))
-        condition = filter_condition(
-            resource.model, arguments.get("where"), type_names=type_names()
-        )
-        if condition is not None:
-            query = query.where(condition)
-        return await fetch_connection(query, order, request)
+        return await fetch_connection(args.filtered(repository.query()), args.order, args.request)
 
     parameters = [INFO, *_page_arguments(filter_type, order_type, resource.soft_deletes)]
-    return make_field(resolve, parameters, Connection[node], description)
+    spec = FieldSpec("listing", resource.model, type_name=resource.type_name)
+    return make_field(resolve, parameters, Connection[node], description, spec)
 
 
-def _page_request(
-    arguments: dict[str, Any], order: OrderSpec, resource: Resource[Any], info: Info
-) -> PageRequest:
-    return PageRequest.of(
-        first=arguments.get("first"),
-        after=arguments.get("after"),
-        last=arguments.get("last"),
-        before=arguments.get("before"),
-        order=order,
-        model=resource.model,
-        limits=info.context.limits,
-    )
-
-
-def _relation(attribute: QueryableAttribute[Any]) -> tuple[RelationshipProperty[Any], str]:
-    """The relationship behind ``attribute`` and the parent attribute it joins on."""
-    prop = attribute.property
+def join_attribute(relation: QueryableAttribute[Any]) -> str:
+    """The parent attribute a to-many relationship joins on (``User.posts`` -> ``id``)."""
+    prop = relation.property
     assert isinstance(prop, RelationshipProperty)
     (local, _remote), *_ = prop.synchronize_pairs
     mapper = sa_inspect(prop.parent.class_)
-    return prop, mapper.get_property_by_column(local).key
+    return str(mapper.get_property_by_column(local).key)
+
+
+def target_of(relation: QueryableAttribute[Any]) -> type[Any]:
+    prop = relation.property
+    assert isinstance(prop, RelationshipProperty)
+    return prop.mapper.class_
 
 
 def children(
@@ -165,39 +215,29 @@ def children(
 ) -> Any:
     """``user.posts(first, ..., where, orderBy)``: a connection paged per parent.
 
-    All parents of one level share one windowed statement (``row_number()``
-    per parent), and one grouped count when ``totalCount`` is asked.
+    All parents of one level share one statement that pages each parent on
+    its own, and one grouped count when ``totalCount`` is asked.
     """
-    prop, parent_attribute = _relation(relation)
-    target = prop.mapper.class_
+    parent_attribute = join_attribute(relation)
+    target = target_of(relation)
 
     async def resolve(root: Any, info: Info, **arguments: Any) -> Connection[Any]:
-        resource = by_model(target)
-        order = OrderSpec.of(arguments.get("order_by"))
-        request = _page_request(arguments, order, resource, info)
-        mode = _trashed(arguments.get("trashed"))
-        where = arguments.get("where")
-        condition = filter_condition(target, where, type_names=type_names())
+        args = ConnectionArgs.of(target, arguments, info.context.limits)
         loaders = info.context.loaders
-        query = loaders.query(target).trashed(mode)
-        if condition is not None:
-            query = query.where(condition)
-        filtered = (filter_key(where), mode)
+        query = args.filtered(loaders.query(target))
         parent = getattr(root, parent_attribute)
         rows = await loaders.grouped(
-            relation,
-            (filtered, order.signature, request.key()),
-            request.apply(query, order),
-            request.limit + 1,
+            relation, args.page_key, args.paged(query), args.request.limit + 1
         ).load(parent)
 
         def count_rows() -> Any:
-            return loaders.grouped_count(relation, filtered, query).load(parent)
+            return loaders.grouped_count(relation, args.filter_key, query).load(parent)
 
-        return request.connection(rows, order, count_rows)
+        return args.request.connection(rows, args.order, count_rows)
 
     parameters = [ROOT, INFO, *_page_arguments(filter_type, order_type, trashed)]
-    return make_field(resolve, parameters, Connection[node], description)
+    spec = FieldSpec("children", target, relation=relation, attribute=parent_attribute)
+    return make_field(resolve, parameters, Connection[node], description, spec)
 
 
 def parent(foreign_key: str, model: type[Any], node: Any, description: str) -> Any:
@@ -206,17 +246,19 @@ def parent(foreign_key: str, model: type[Any], node: Any, description: str) -> A
     def resolve(root: Any, info: Info) -> Any:
         return info.context.loaders.by_key(model, Trashed.WITH).load(getattr(root, foreign_key))
 
-    return make_field(resolve, [ROOT, INFO], node, description)
+    spec = FieldSpec("parent", model, attribute=foreign_key)
+    return make_field(resolve, [ROOT, INFO], node, description, spec)
 
 
 def members(relation: QueryableAttribute[Any], node: Any, description: str) -> Any:
     """A plain to-many list (``user.roles``), in id order, batched per level."""
-    prop, parent_attribute = _relation(relation)
-    target = prop.mapper.class_
+    parent_attribute = join_attribute(relation)
+    target = target_of(relation)
 
     def resolve(root: Any, info: Info) -> Any:
         loaders = info.context.loaders
         query = loaders.query(target).order_by("id")
         return loaders.grouped(relation, "all", query).load(getattr(root, parent_attribute))
 
-    return make_field(resolve, [ROOT, INFO], list[node], description)
+    spec = FieldSpec("members", target, relation=relation, attribute=parent_attribute)
+    return make_field(resolve, [ROOT, INFO], list[node], description, spec)

@@ -61,10 +61,10 @@ class IDFilter:
         if _given(self.ne):
             parts.append(column != key(self.ne, "ne"))
         if _given(self.in_):
-            keys = [key(value, "in") for value in self.in_]
+            keys = [key(value, f"in.{index}") for index, value in enumerate(self.in_)]
             parts.append(column.in_(keys) if keys else false())
         if _given(self.not_in):
-            keys = [key(value, "notIn") for value in self.not_in]
+            keys = [key(value, f"notIn.{index}") for index, value in enumerate(self.not_in)]
             parts.append(column.not_in(keys) if keys else true())
         if problems:
             raise UserInputError(problems)
@@ -88,6 +88,14 @@ class StringFilter:
     is_null: bool | None = strawberry.UNSET
 
     def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+        problems = {
+            f"{path}.{name}": "must not contain the NUL character"
+            for name, value in self._values()
+            if "\x00" in value
+        }
+        if problems:
+            # PostgreSQL refuses NUL in text (and SQLite cuts LIKE patterns at it).
+            raise UserInputError(problems)
         parts: list[ColumnElement[bool]] = []
         if _given(self.eq):
             parts.append(column == self.eq)
@@ -108,6 +116,27 @@ class StringFilter:
         if _given(self.is_null):
             parts.append(column.is_(None) if self.is_null else column.is_not(None))
         return parts
+
+    def _values(self) -> list[tuple[str, str]]:
+        """Every string given, named by its path under the filter (``in.2``)."""
+        values = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            name = _STRING_OPERATORS.get(field.name, field.name)
+            if isinstance(value, str):
+                values.append((name, value))
+            elif isinstance(value, list):
+                values += [(f"{name}.{index}", item) for index, item in enumerate(value)]
+        return values
+
+
+_STRING_OPERATORS = {
+    "in_": "in",
+    "not_in": "notIn",
+    "i_contains": "iContains",
+    "starts_with": "startsWith",
+    "ends_with": "endsWith",
+}
 
 
 @strawberry.input(description="Conditions on a boolean.")

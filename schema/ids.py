@@ -35,6 +35,8 @@ def parse_global_id(value: str, argument: str) -> GlobalId:
         raw = base64.b64decode(value.encode("ascii"), validate=True).decode("utf-8")
     except (UnicodeError, binascii.Error, ValueError):
         raise UserInputError({argument: "malformed ID"}) from None
+    if base64.b64encode(raw.encode("utf-8")).decode("ascii") != value:
+        raise UserInputError({argument: "malformed ID"})  # not the canonical encoding
     type_name, separator, key = raw.partition(":")
     if not separator or not type_name or not _CANONICAL_INT.fullmatch(key):
         raise UserInputError({argument: "malformed ID"})

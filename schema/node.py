@@ -10,6 +10,7 @@ import strawberry
 from fast_query import Trashed
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.fields import FAST_PATH, FieldSpec
 from schema.ids import parse_global_id, to_global_id
 from schema.resource import by_name
 
@@ -25,7 +26,11 @@ def node_id(type_name: str) -> Any:
     def resolve(root: Any) -> strawberry.ID:
         return strawberry.ID(to_global_id(type_name, root.id))
 
-    return strawberry.field(resolver=resolve, description="A globally unique, opaque ID.")
+    return strawberry.field(
+        resolver=resolve,
+        description="A globally unique, opaque ID.",
+        metadata={FAST_PATH: FieldSpec("node_id", object, type_name=type_name)},
+    )
 
 
 async def _load(info: Info, value: str, argument: str) -> Any:

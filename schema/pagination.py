@@ -16,11 +16,13 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from strawberry.types.unset import UnsetType
 
 from fast_query import QueryBuilder
 from schema.context import PageLimits
 from schema.errors import UserInputError
+from schema.ids import MAX_KEY, MIN_KEY
 from schema.ordering import OrderSpec
 from schema.scalars import parse_datetime, serialize_datetime
 
@@ -83,7 +85,7 @@ def decode_cursor(
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         version, signature, values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, TypeError, UnicodeError, binascii.Error):
+    except (ValueError, TypeError, UnicodeError, binascii.Error, RecursionError):
         raise UserInputError({argument: "malformed cursor"}) from None
     if version != _CURSOR_VERSION or not isinstance(values, list):
         raise UserInputError({argument: "malformed cursor"})
@@ -93,11 +95,18 @@ def decode_cursor(
         raise UserInputError({argument: "malformed cursor"})
     try:
         return tuple(
-            _from_json(value, getattr(model, name).type.python_type)
+            _from_json(value, _python_type(getattr(model, name).type))
             for value, name in zip(values, order.names, strict=True)
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise UserInputError({argument: "malformed cursor"}) from None
+
+
+def _python_type(column_type: TypeEngine[Any]) -> type[Any]:
+    # A TypeDecorator (UTCDateTime) does not know its Python type; its impl does.
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return column_type.python_type
 
 
 def _from_json(value: Any, python_type: type[Any]) -> Any:
@@ -105,8 +114,10 @@ def _from_json(value: Any, python_type: type[Any]) -> Any:
         return parse_datetime(value)
     if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise TypeError("expected an integer")
-    if python_type is str and not isinstance(value, str):
-        raise TypeError("expected a string")
+    if python_type is int and not MIN_KEY <= value <= MAX_KEY:
+        raise ValueError("the integer is out of range")
+    if python_type is str and (not isinstance(value, str) or "\x00" in value):
+        raise TypeError("expected a string without NUL")
     if python_type is bool and not isinstance(value, bool):
         raise TypeError("expected a boolean")
     return value

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from schema import build_schema
-from schema.limits import max_aliases_rule, max_depth_rule
+from schema.limits import max_aliases_rule, max_depth_rule, max_repeats_rule
 from server.graphql_http import GraphQLHTTP
 from server.health import health
 from server.observability import RequestLogMiddleware, configure_logging
@@ -24,12 +24,21 @@ from server.settings import Settings
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
-    rules: list[type[ASTValidationRule]] = [
-        *specified_rules,
+#: A field with a sub-selection may repeat this often under one response key.
+MAX_REPEATED_FIELDS = 50
+
+
+def limit_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
+    """The cheap limits, checked before the specification's rules (some are quadratic)."""
+    return [
         max_depth_rule(settings.graphql_max_depth),
         max_aliases_rule(settings.graphql_max_aliases),
+        max_repeats_rule(MAX_REPEATED_FIELDS),
     ]
+
+
+def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
+    rules: list[type[ASTValidationRule]] = list(specified_rules)
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
@@ -50,7 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
-        app.state.graphql = GraphQLHTTP(schema, resolved, container, validation_rules(resolved))
+        app.state.graphql = GraphQLHTTP(
+            schema, resolved, container, limit_rules(resolved), validation_rules(resolved)
+        )
         try:
             yield
         finally:

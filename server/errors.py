@@ -43,6 +43,12 @@ def request_error(error_: GraphQLError, code: str) -> dict[str, Any]:
     return formatted
 
 
+def internal_error(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """``INTERNAL_SERVER_ERROR`` for a failure outside any field; the details go to the log."""
+    logger.error("unexpected error in request [request %s]", request_id, exc_info=exc)
+    return error(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, requestId=request_id)
+
+
 def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
     """An error raised while resolving a field, with the code its cause deserves."""
     original = error_.original_error

@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 import orjson
@@ -22,6 +22,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    OperationDefinitionNode,
     OperationType,
     execute,
     get_operation_ast,
@@ -29,12 +30,14 @@ from graphql import (
     validate,
 )
 from graphql.validation import ASTValidationRule
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
+from schema.fastpath import FastPath, OperationPlan
 from schema.limits import query_cost, too_complex
 from schema.loaders import Loaders
 from server import observability
@@ -47,6 +50,7 @@ from server.errors import (
     QUERY_TOO_COMPLEX,
     error,
     field_error,
+    internal_error,
     request_error,
 )
 from server.settings import Settings
@@ -57,6 +61,10 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _CACHE_SIZE = 512
 _CACHEABLE_LENGTH = 16 * 1024
+
+
+class FastPathMismatch(AssertionError):
+    """The fast path and the resolvers disagreed (raised only when verifying)."""
 
 
 class HTTPProblem(Exception):
@@ -79,10 +87,14 @@ class GraphQLRequest:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A parsed and validated document, or the request errors that stop it."""
+    """A parsed and validated document, or the request errors that stop it.
+
+    ``plans`` caches the fast-path plan of each operation (``None``: no plan).
+    """
 
     document: DocumentNode | None
     errors: list[dict[str, Any]]
+    plans: dict[str | None, OperationPlan | None] = field(default_factory=dict)
 
 
 class GraphQLHTTP:
@@ -93,11 +105,13 @@ class GraphQLHTTP:
         schema: strawberry.Schema,
         settings: Settings,
         container: Container,
+        limit_rules: Sequence[type[ASTValidationRule]],
         rules: Sequence[type[ASTValidationRule]],
     ) -> None:
         self.schema = schema
         self.settings = settings
         self.container = container
+        self.limit_rules = tuple(limit_rules)
         self.rules = tuple(rules)
         self.limits = PageLimits(
             default_page_size=settings.graphql_default_page_size,
@@ -105,6 +119,7 @@ class GraphQLHTTP:
         )
         self._executor_class = schema.execution_context_class
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self.fast_path = FastPath(schema)
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -121,6 +136,14 @@ class GraphQLHTTP:
             body = {"errors": [error(problem.message, BAD_REQUEST)]}
             observability.record_errors(body["errors"])
             return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
+        except FastPathMismatch:
+            raise
+        except Exception as exc:
+            # Outside any field (the database gone before the first statement, a bug):
+            # still the contract's INTERNAL_SERVER_ERROR, never a bare 500 page.
+            payload = {"errors": [internal_error(exc, request_id)]}
+            status = 500 if media_type == GRAPHQL_RESPONSE else 200
+            observability.record_errors(payload["errors"])
         return Response(orjson.dumps(payload), status, media_type=media_type)
 
     def _ide_or_problem(self, request: Request) -> Response:
@@ -181,11 +204,12 @@ class GraphQLHTTP:
         operation = get_operation_ast(prepared.document, graphql_request.operation_name)
         if operation is None:
             name = graphql_request.operation_name
-            message = (
-                f"Unknown operation named {name!r}."
-                if name
-                else "The document has several operations: pass `operationName`."
-            )
+            if name:
+                message = f"Unknown operation named {name!r}."
+            elif any(isinstance(d, OperationDefinitionNode) for d in prepared.document.definitions):
+                message = "The document has several operations: pass `operationName`."
+            else:
+                message = "The document has no operation to run."
             return {"errors": [error(message, BAD_REQUEST)]}, failed
         observability.record_operation(operation.name.value if operation.name else None)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
@@ -203,7 +227,8 @@ class GraphQLHTTP:
         if cost > self.settings.graphql_max_cost:
             too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
             return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
-        result = await self._execute(prepared.document, graphql_request, request_id)
+        plan = self._plan(prepared, operation)
+        result = await self._execute(prepared.document, graphql_request, request_id, plan)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
             return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed
@@ -238,13 +263,79 @@ class GraphQLHTTP:
                 message = "The document is nested too deeply."
                 return Prepared(None, [error(message, QUERY_TOO_COMPLEX, limit=depth)])
             return Prepared(None, [request_error(exc, GRAPHQL_PARSE_FAILED)])
-        errors = validate(self.schema._schema, document, self.rules)
+        errors = validate(self.schema._schema, document, self.limit_rules)
+        if not errors:
+            errors = validate(self.schema._schema, document, self.rules)
         return Prepared(document, [request_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
 
+    def _plan(self, prepared: Prepared, operation: OperationDefinitionNode) -> OperationPlan | None:
+        if not self.settings.graphql_fast_path or operation.operation is not OperationType.QUERY:
+            return None
+        name = operation.name.value if operation.name else None
+        if name not in prepared.plans:
+            assert prepared.document is not None
+            prepared.plans[name] = self.fast_path.plan(prepared.document, operation)
+        return prepared.plans[name]
+
     async def _execute(
-        self, document: DocumentNode, graphql_request: GraphQLRequest, request_id: str
+        self,
+        document: DocumentNode,
+        graphql_request: GraphQLRequest,
+        request_id: str,
+        plan: OperationPlan | None,
+    ) -> ExecutionResult:
+        operation = get_operation_ast(document, graphql_request.operation_name)
+        assert operation is not None
+        read_only = operation.operation is OperationType.QUERY
+        if plan is not None:
+            async with self.container.scope() as scope:
+                session = await scope.get(AsyncSession)
+                await _read_only(session)
+                data = await self.fast_path.run(
+                    plan,
+                    operation,
+                    graphql_request.variables,
+                    scope,
+                    session,
+                    self.limits,
+                    strict=self.settings.graphql_fast_path_verify,
+                )
+            if data is not None:
+                if self.settings.graphql_fast_path_verify:
+                    await self._verify(document, graphql_request, request_id, data)
+                return ExecutionResult(data=data)
+        return await self._resolve(document, graphql_request, request_id, read_only=read_only)
+
+    async def _verify(
+        self,
+        document: DocumentNode,
+        graphql_request: GraphQLRequest,
+        request_id: str,
+        data: dict[str, Any],
+    ) -> None:
+        """Test mode: the resolvers must give byte for byte the data the fast path gave."""
+        token = observability.verifying.set(True)
+        try:
+            expected = await self._resolve(document, graphql_request, request_id, read_only=True)
+        finally:
+            observability.verifying.reset(token)
+        if expected.errors or orjson.dumps(expected.data) != orjson.dumps(data):
+            raise FastPathMismatch(
+                f"fast path {orjson.dumps(data)[:2000]!r} != resolvers "
+                f"{orjson.dumps(expected.data)[:2000]!r} {expected.errors}"
+            )
+
+    async def _resolve(
+        self,
+        document: DocumentNode,
+        graphql_request: GraphQLRequest,
+        request_id: str,
+        *,
+        read_only: bool,
     ) -> ExecutionResult:
         async with self.container.scope() as scope:
+            if read_only:
+                await _read_only(await scope.get(AsyncSession))
             context = Context(
                 scope=scope,
                 loaders=await scope.get(Loaders),
@@ -264,6 +355,17 @@ class GraphQLHTTP:
                 result = await result
             assert isinstance(result, ExecutionResult)
             return result
+
+
+async def _read_only(session: AsyncSession) -> None:
+    """Reads of a query need no transaction: skip BEGIN and ROLLBACK on PostgreSQL.
+
+    Each statement still sees committed data only (PostgreSQL's default READ
+    COMMITTED gives each statement its own snapshot inside a transaction too).
+    SQLite's transactions are in-process and cost no round trip.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 _is_awaitable = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)

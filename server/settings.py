@@ -33,6 +33,8 @@ class Settings:
     graphql_default_page_size: int = 20
     graphql_max_page_size: int = 100
     max_body_bytes: int = 1024 * 1024
+    graphql_fast_path: bool = True
+    graphql_fast_path_verify: bool = False
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 10.0

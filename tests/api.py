@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fast_query import Base
 from models import Comment, Post, Role, User, user_roles
+from server.observability import verifying
 
 
 def gid(type_name: str, key: int) -> str:
@@ -72,6 +73,8 @@ class StatementCounter:
         event.remove(self.engine.sync_engine, "before_cursor_execute", self._count)
 
     def _count(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if verifying.get():
+            return  # the resolvers re-running a fast-path query to compare the two
         if statement.lstrip().upper().startswith(self.COUNTED):
             self.statements.append(statement)
 
@@ -175,3 +178,17 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
             result = await connection.execute(select(table).order_by(*table.primary_key.columns))
             tables[table.name] = [dict(row) for row in result.mappings()]
     return tables
+
+
+def iso(moment: datetime) -> str:
+    """A datetime as the API writes it: ISO 8601, microseconds, ``+00:00``."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def field_error(body: dict[str, Any], field: str) -> dict[str, Any]:
+    """The one error of a response whose only root field, ``field``, failed (``data`` checked)."""
+    assert body["data"] == {field: None}
+    errors: list[dict[str, Any]] = body["errors"]
+    assert len(errors) == 1, errors
+    assert errors[0]["path"] == [field]
+    return errors[0]

@@ -8,6 +8,14 @@ but tokens, so GraphiQL and code generators always get the schema.
 from schema.limits.aliases import max_aliases_rule
 from schema.limits.cost import query_cost
 from schema.limits.depth import max_depth_rule
+from schema.limits.duplicates import max_repeats_rule
 from schema.limits.errors import QUERY_TOO_COMPLEX, too_complex
 
-__all__ = ["QUERY_TOO_COMPLEX", "max_aliases_rule", "max_depth_rule", "query_cost", "too_complex"]
+__all__ = [
+    "QUERY_TOO_COMPLEX",
+    "max_aliases_rule",
+    "max_depth_rule",
+    "max_repeats_rule",
+    "query_cost",
+    "too_complex",
+]

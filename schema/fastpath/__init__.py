@@ -1,0 +1,84 @@
+"""The fast path: queries made only of generic fields, answered without per-field resolvers.
+
+graphql-core calls a resolver and checks an awaitable for every field of
+every object; on large lists that is most of the time a request takes. A
+query that only reads columns, relations and connections is planned once
+per document (``plan``), then each request runs the plan (``run``): the
+statements the resolvers would run, reading only the selected columns, with
+rows shaped directly into the response. Everything else, and any request
+that would answer with an error, goes through the resolvers, so both paths
+give the same ``data`` (a test setting runs both and compares them).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
+from graphql.execution.values import get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schema.context import PageLimits, ServiceScope
+from schema.fastpath.plan import OperationPlan, Unsupported, plan_operation
+from schema.fastpath.run import Fallback, Runner
+
+__all__ = ["FastPath", "OperationPlan"]
+
+logger = logging.getLogger(__name__)
+
+
+class FastPath:
+    """Plans documents and runs plans for one schema."""
+
+    def __init__(self, schema: strawberry.Schema) -> None:
+        self.schema = schema
+
+    def plan(
+        self, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> OperationPlan | None:
+        """The plan of a validated operation, or ``None`` when the resolvers must answer it."""
+        fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        try:
+            return plan_operation(self.schema._schema, operation, fragments)
+        except Unsupported:
+            return None
+
+    async def run(
+        self,
+        plan: OperationPlan,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        scope: ServiceScope,
+        session: AsyncSession,
+        limits: PageLimits,
+        *,
+        strict: bool = False,
+    ) -> dict[str, Any] | None:
+        """The response ``data``, or ``None`` when the resolvers must answer.
+
+        They answer whenever this path would not give exactly their data: an
+        input error or a missing row (they report it as a field error), and
+        any unexpected failure (they report it too, and a second attempt on a
+        fresh connection may even succeed after a database restart).
+        With ``strict`` (tests) an unexpected failure is raised instead.
+        """
+        coerced = get_variable_values(
+            self.schema._schema, operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            return await Runner(self.schema, scope, session, coerced, limits).run(plan)
+        except Fallback:
+            return None
+        except Exception:
+            if strict:
+                raise
+            logger.debug("fast path failed; the resolvers will answer", exc_info=True)
+            return None

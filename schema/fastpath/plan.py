@@ -1,0 +1,360 @@
+"""Planning: a validated query document as a tree of what to read and how to shape it.
+
+A plan exists only for documents made of what the generic fields describe
+(columns, global IDs, to-one relations, lists, connections and their
+pageInfo/edges/totalCount, ``__typename``), with fragments and inline
+fragments. Anything else (directives, interfaces such as ``node``,
+introspection, custom resolvers) raises ``Unsupported`` and the request goes
+through the resolvers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from sqlalchemy import inspect as sa_inspect
+
+from schema.fields import FAST_PATH, FieldSpec
+from schema.scalars import serialize_datetime
+
+STRAWBERRY_DEFINITION = "strawberry-definition"
+
+
+class Unsupported(Exception):
+    """The document needs something the fast path does not plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    key: str
+    column: str
+    serialize: Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    key: str
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToOne:
+    key: str
+    foreign_key: str
+    target: ObjectPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    key: str
+    spec: FieldSpec
+    target: ObjectPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    key: str
+    spec: FieldSpec
+    definition: GraphQLField
+    node: FieldNode
+    connection: ConnectionPlan
+
+
+ObjectField = Scalar | Constant | GlobalId | ToOne | Members | Children
+
+
+@dataclass(slots=True)
+class ObjectPlan:
+    """How to shape one row of ``model`` into a response object."""
+
+    model: type[Any]
+    fields: list[ObjectField] = field(default_factory=list)
+
+    def columns(self) -> set[str]:
+        needed = {"id"}
+        for item in self.fields:
+            if isinstance(item, Scalar):
+                needed.add(item.column)
+            elif isinstance(item, ToOne):
+                needed.add(item.foreign_key)
+            elif isinstance(item, (Members, Children)) and item.spec.attribute:
+                needed.add(item.spec.attribute)
+        return needed
+
+
+@dataclass(frozen=True, slots=True)
+class EdgePlan:
+    """``edges { cursor node {...} __typename }``: (key, what) in response order."""
+
+    items: list[tuple[str, str, Any]]
+
+
+@dataclass(slots=True)
+class ConnectionPlan:
+    """The response shape of a connection: (key, kind, detail) in response order.
+
+    Kinds: ``nodes`` (an ``ObjectPlan``), ``edges`` (an ``EdgePlan``),
+    ``pageInfo`` (``[(key, attribute)]``), ``totalCount``, ``typename``.
+    """
+
+    model: type[Any]
+    outputs: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def object_plans(self) -> list[ObjectPlan]:
+        plans: list[ObjectPlan] = []
+        for _key, kind, detail in self.outputs:
+            if kind == "nodes":
+                plans.append(detail)
+            elif kind == "edges":
+                plans.extend(plan for _k, what, plan in detail.items if what == "node")
+        return plans
+
+    def columns(self) -> set[str]:
+        needed = {"id"}
+        for plan in self.object_plans():
+            needed |= plan.columns()
+        return needed
+
+    @property
+    def wants_total(self) -> bool:
+        return any(kind == "totalCount" for _key, kind, _detail in self.outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class RootField:
+    key: str
+    kind: str  # lookup | listing | typename
+    spec: FieldSpec | None
+    definition: GraphQLField | None
+    node: FieldNode | None
+    plan: ObjectPlan | ConnectionPlan | None
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPlan:
+    fields: list[RootField]
+
+
+def plan_operation(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> OperationPlan:
+    if operation.operation is not OperationType.QUERY or schema.query_type is None:
+        raise Unsupported("only queries")
+    return _Planner(schema, fragments).root(schema.query_type, operation.selection_set)
+
+
+_PAGE_INFO = {
+    "hasNextPage": "has_next_page",
+    "hasPreviousPage": "has_previous_page",
+    "startCursor": "start_cursor",
+    "endCursor": "end_cursor",
+}
+
+
+class _Planner:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
+
+    def collect(
+        self, type_: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None]
+    ) -> dict[str, list[FieldNode]]:
+        """Fields by response key, as execution merges them (first occurrence orders)."""
+        collected: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(type_, selection_set, collected, set())
+        return collected
+
+    def _collect(
+        self,
+        type_: GraphQLObjectType,
+        selection_set: SelectionSetNode | None,
+        collected: dict[str, list[FieldNode]],
+        seen: set[str],
+    ) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if selection.directives:
+                raise Unsupported("directives")
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                collected.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, type_):
+                    self._collect(type_, selection.selection_set, collected, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                if self._applies(fragment.type_condition.name.value, type_):
+                    self._collect(type_, fragment.selection_set, collected, seen | {name})
+
+    def _applies(self, condition: str, type_: GraphQLObjectType) -> bool:
+        if condition == type_.name:
+            return True
+        return any(interface.name == condition for interface in type_.interfaces)
+
+    def root(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
+        fields: list[RootField] = []
+        for key, nodes in self.collect(type_, [selection_set]).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                fields.append(RootField(key, "typename", None, None, None, None))
+                continue
+            definition = type_.fields.get(name)
+            spec = _spec(definition)
+            if definition is None or spec is None or spec.kind not in ("lookup", "listing"):
+                raise Unsupported(f"root field {name}")
+            target = _object_type(definition)
+            plan: ObjectPlan | ConnectionPlan
+            if spec.kind == "lookup":
+                plan = self.object(target, spec.model, nodes)
+            else:
+                plan = self.connection(target, spec.model, nodes)
+            fields.append(RootField(key, spec.kind, spec, definition, nodes[0], plan))
+        return OperationPlan(fields)
+
+    def object(
+        self, type_: GraphQLObjectType, model: type[Any], nodes: list[FieldNode]
+    ) -> ObjectPlan:
+        plan = ObjectPlan(model)
+        columns = sa_inspect(model).columns
+        for key, field_nodes in self.collect(type_, [n.selection_set for n in nodes]).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                plan.fields.append(Constant(key, type_.name))
+                continue
+            definition = type_.fields[name]
+            spec = _spec(definition)
+            if spec is None:
+                plan.fields.append(self._scalar(key, definition, columns))
+            elif spec.kind == "node_id":
+                assert spec.type_name is not None
+                plan.fields.append(GlobalId(key, spec.type_name))
+            elif spec.kind == "parent":
+                assert spec.attribute is not None
+                target = self.object(_object_type(definition), spec.model, field_nodes)
+                plan.fields.append(ToOne(key, spec.attribute, target))
+            elif spec.kind == "members":
+                target = self.object(_object_type(definition), spec.model, field_nodes)
+                plan.fields.append(Members(key, spec, target))
+            elif spec.kind == "children":
+                connection = self.connection(_object_type(definition), spec.model, field_nodes)
+                plan.fields.append(Children(key, spec, definition, field_nodes[0], connection))
+            else:
+                raise Unsupported(f"field {name}")
+        return plan
+
+    def _scalar(self, key: str, definition: GraphQLField, columns: Any) -> Scalar:
+        strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
+        if strawberry_field is None or strawberry_field.base_resolver is not None:
+            raise Unsupported("a field with a resolver of its own")
+        column = strawberry_field.python_name
+        named = _unwrap(definition.type)
+        if column not in columns or not isinstance(named, GraphQLScalarType):
+            raise Unsupported(f"field {column}")
+        serialize = serialize_datetime if named.name == "DateTime" else None
+        if named.name not in ("String", "Boolean", "Int", "Float", "DateTime"):
+            raise Unsupported(f"scalar {named.name}")
+        return Scalar(key, column, serialize)
+
+    def connection(
+        self, type_: GraphQLObjectType, model: type[Any], nodes: list[FieldNode]
+    ) -> ConnectionPlan:
+        plan = ConnectionPlan(model)
+        for key, field_nodes in self.collect(type_, [n.selection_set for n in nodes]).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                plan.outputs.append((key, "typename", type_.name))
+            elif name == "nodes":
+                target = _object_type(type_.fields["nodes"])
+                plan.outputs.append((key, "nodes", self.object(target, model, field_nodes)))
+            elif name == "edges":
+                edge_type = _object_type(type_.fields["edges"])
+                plan.outputs.append((key, "edges", self._edges(edge_type, model, field_nodes)))
+            elif name == "pageInfo":
+                page_info_type = _object_type(type_.fields["pageInfo"])
+                items: list[tuple[str, str]] = []
+                selections = [n.selection_set for n in field_nodes]
+                for info_key, info_nodes in self.collect(page_info_type, selections).items():
+                    info_name = info_nodes[0].name.value
+                    items.append(
+                        (
+                            info_key,
+                            "__typename" if info_name == "__typename" else _PAGE_INFO[info_name],
+                        )
+                    )
+                plan.outputs.append((key, "pageInfo", items))
+            elif name == "totalCount":
+                plan.outputs.append((key, "totalCount", None))
+            else:
+                raise Unsupported(f"connection field {name}")
+        return plan
+
+    def _edges(
+        self, edge_type: GraphQLObjectType, model: type[Any], nodes: list[FieldNode]
+    ) -> EdgePlan:
+        items: list[tuple[str, str, Any]] = []
+        for key, field_nodes in self.collect(edge_type, [n.selection_set for n in nodes]).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                items.append((key, "typename", edge_type.name))
+            elif name == "cursor":
+                items.append((key, "cursor", None))
+            elif name == "node":
+                target = _object_type(edge_type.fields["node"])
+                items.append((key, "node", self.object(target, model, field_nodes)))
+            else:
+                raise Unsupported(f"edge field {name}")
+        return EdgePlan(items)
+
+
+def _spec(definition: GraphQLField | None) -> FieldSpec | None:
+    if definition is None:
+        return None
+    strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
+    if strawberry_field is None:
+        return None
+    spec = (strawberry_field.metadata or {}).get(FAST_PATH)
+    return spec if isinstance(spec, FieldSpec) else None
+
+
+def _unwrap(type_: Any) -> Any:
+    while isinstance(type_, (GraphQLNonNull, GraphQLList)):
+        type_ = type_.of_type
+    return type_
+
+
+def _object_type(definition: GraphQLField) -> GraphQLObjectType:
+    named = _unwrap(definition.type)
+    if not isinstance(named, GraphQLObjectType):
+        raise Unsupported("an abstract type")
+    return named
