@@ -204,3 +204,34 @@ async def test_nodes_load_once_per_type(
 
     assert data == {"nodes": [{"id": value} for value in ids[:20]] + [None, None]}
     assert count == 3  # users, posts and comments: one statement each
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param('{ user(id: "VXNlcjox") { id name email createdAt } }', 1, id="W1-user-by-id"),
+        pytest.param("{ posts(first: 50) { nodes { title author { name } } } }", 2, id="W2"),
+        pytest.param(
+            "{ users(first: 20) { nodes { name posts(first: 10) { nodes { title "
+            "comments(first: 5) { nodes { body author { name } } } } } } } }",
+            4,
+            id="W3",
+        ),
+        pytest.param("{ posts(first: 100) { nodes { id title body createdAt } } }", 1, id="W5"),
+        pytest.param(
+            '{ posts(first: 5, after: "WzEsImlkOmEiLFsxMF1d") { nodes { id title } } }',
+            1,
+            id="W7-deep-page",
+        ),
+        pytest.param(
+            '{ posts(first: 5, after: "WzEsImlkOmEiLFsxMF1d") { totalCount nodes { id } } }',
+            2,
+            id="W7-with-total",
+        ),
+    ],
+)
+async def test_benchmark_workloads_run_a_fixed_number_of_statements(
+    gql: GraphQL, crowd: Dataset, sql: StatementCounter, query: str, expected: int
+) -> None:
+    """Issue 4's targets: W1 = 1, W2 <= 2, W3 <= 4, W5 = 1, W7 = 1 (+1 with totalCount)."""
+    assert await statements(gql, sql, query) == expected
