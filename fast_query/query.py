@@ -467,15 +467,19 @@ class QueryBuilder(Generic[ModelT]):
 
     async def pluck(self, column: ColumnRef) -> list[Any]:
         """One column of every matching row, in the builder's order."""
+        statement = self._columns_statement([self.column(column)])
+        return list((await self.session.scalars(statement)).all())
+
+    def _columns_statement(self, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
+        """``SELECT columns`` with this builder's filters, order, limit and offset."""
         state = self._state
-        statement = select(self.column(column)).select_from(self.model)
+        statement = select(*columns).select_from(self.model)
         criteria = self.criteria
         if criteria is not None:
             statement = statement.where(criteria)
         if state.orders:
             statement = statement.order_by(*self._order_clauses())
-        statement = statement.limit(state.limit).offset(state.offset)
-        return list((await self.session.scalars(statement)).all())
+        return statement.limit(state.limit).offset(state.offset)
 
     async def get_grouped(
         self,
@@ -508,15 +512,7 @@ class QueryBuilder(Generic[ModelT]):
 
     async def rows(self, *columns: str) -> list[Row[Any]]:
         """Only ``columns`` of every matching row, as rows (no objects, no identity map)."""
-        state = self._state
-        statement = select(*(self.column(name).label(name) for name in columns))
-        statement = statement.select_from(self.model)
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
-        if state.orders:
-            statement = statement.order_by(*self._order_clauses())
-        statement = statement.limit(state.limit).offset(state.offset)
+        statement = self._columns_statement([self.column(name).label(name) for name in columns])
         return list((await self.session.execute(statement)).all())
 
     async def _grouped(
