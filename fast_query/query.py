@@ -513,7 +513,12 @@ class QueryBuilder(Generic[ModelT]):
     async def rows(self, *columns: str) -> list[Row[Any]]:
         """Only ``columns`` of every matching row, as rows (no objects, no identity map)."""
         statement = self._columns_statement([self.column(name).label(name) for name in columns])
-        return list((await self.session.execute(statement)).all())
+        return await self._core_rows(statement)
+
+    async def _core_rows(self, statement: Select[Any]) -> list[Row[Any]]:
+        """Run a column-only SELECT on the session's connection, skipping the ORM's machinery."""
+        connection = await self.session.connection()
+        return list((await connection.execute(statement)).all())
 
     async def _grouped(
         self,
@@ -584,7 +589,7 @@ class QueryBuilder(Generic[ModelT]):
                 groups.setdefault(row[-1], []).append(row[0])
         else:
             for row in result:
-                groups.setdefault(row._fq_parent, []).append(row)
+                groups.setdefault(row[-1], []).append(row)
         return groups
 
     async def count_grouped(

@@ -20,6 +20,7 @@ from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNod
 from graphql.execution.values import get_variable_values
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fast_query import is_timeout
 from schema.context import PageLimits, ServiceScope
 from schema.fastpath.plan import OperationPlan, Unsupported, plan_operation
 from schema.fastpath.run import Fallback, Runner
@@ -65,8 +66,9 @@ class FastPath:
         They answer whenever this path would not give exactly their data: an
         input error or a missing row (they report it as a field error), and
         any unexpected failure (they report it too, and a second attempt on a
-        fresh connection may even succeed after a database restart).
-        With ``strict`` (tests) an unexpected failure is raised instead.
+        fresh connection may even succeed after a database restart), except
+        a database timeout, which is raised: the resolvers would only wait as
+        long again. With ``strict`` (tests) an unexpected failure is raised.
         """
         coerced = get_variable_values(
             self.schema._schema, operation.variable_definitions or (), variables or {}
@@ -77,8 +79,8 @@ class FastPath:
             return await Runner(self.schema, scope, session, coerced, limits).run(plan)
         except Fallback:
             return None
-        except Exception:
-            if strict:
+        except Exception as exc:
+            if strict or is_timeout(exc):
                 raise
             logger.debug("fast path failed; the resolvers will answer", exc_info=True)
             return None

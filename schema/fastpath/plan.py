@@ -92,6 +92,10 @@ class ObjectPlan:
 
     model: type[Any]
     fields: list[ObjectField] = field(default_factory=list)
+    #: Compiled shaping functions by the columns rows arrive with (see ``run.shaper``).
+    shapers: dict[tuple[str, ...], Callable[..., list[dict[str, Any]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def columns(self) -> set[str]:
         needed = {"id"}
@@ -141,6 +145,16 @@ class ConnectionPlan:
     @property
     def wants_total(self) -> bool:
         return any(kind == "totalCount" for _key, kind, _detail in self.outputs)
+
+    @property
+    def wants_cursors(self) -> bool:
+        """Whether pageInfo's start or end cursor is selected (edge cursors are separate)."""
+        return any(
+            attribute in ("start_cursor", "end_cursor")
+            for _key, kind, detail in self.outputs
+            if kind == "pageInfo"
+            for _info_key, attribute in detail
+        )
 
 
 @dataclass(frozen=True, slots=True)

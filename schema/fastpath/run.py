@@ -44,7 +44,6 @@ class Fallback(Exception):
 
 
 Row = Any
-CountRows = Callable[[], Awaitable[int]]
 
 
 class Runner:
@@ -116,78 +115,76 @@ class Runner:
         trashed = arguments.get("trashed")
         mode = Trashed(trashed.value) if trashed is not None else Trashed.WITHOUT
         query = (await self._root_query(plan.model)).trashed(mode).where_in("id", [key])
-        rows = await query.rows(*sorted(plan.columns()))
+        columns = sorted(plan.columns())
+        rows = await query.rows(*columns)
         if not rows:
             raise Fallback("not found")
-        return (await self.objects(plan, rows))[0]
+        return (await self.objects(plan, rows, columns))[0]
 
     async def _listing(self, plan: ConnectionPlan, arguments: dict[str, Any]) -> Any:
         args = ConnectionArgs.of(plan.model, arguments, self.limits)
         query = args.filtered(await self._root_query(plan.model))
-        columns = plan.columns() | set(args.order.names)
-        rows = await args.paged(query).limit(args.request.limit + 1).rows(*sorted(columns))
-        return (await self.connections(plan, args, [rows], [query.count]))[0]
+        columns = sorted(plan.columns() | set(args.order.names))
+        rows = await args.paged(query).limit(args.request.limit + 1).rows(*columns)
+
+        async def total(_index: int) -> int:
+            return await query.count()
+
+        return (await self.connections(plan, args, [rows], columns, total))[0]
 
     # -- objects ----------------------------------------------------------------
 
-    async def objects(self, plan: ObjectPlan, rows: Sequence[Row]) -> list[dict[str, Any]]:
-        """Shape rows into response objects, loading each relation once for all of them."""
-        related: dict[str, dict[Any, Any]] = {}
+    async def objects(
+        self, plan: ObjectPlan, rows: Sequence[Row], columns: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Shape rows (selected as ``columns``) into objects, loading each relation once."""
+        related: list[dict[Any, Any]] = []
         for item in plan.fields:
             if isinstance(item, ToOne):
-                related[item.key] = await self._to_one(item, rows)
+                related.append(await self._to_one(item, rows, columns))
             elif isinstance(item, Members):
-                related[item.key] = await self._members(item, rows)
+                related.append(await self._members(item, rows, columns))
             elif isinstance(item, Children):
-                related[item.key] = await self._children(item, rows)
-        shaped: list[dict[str, Any]] = []
-        for row in rows:
-            out: dict[str, Any] = {}
-            for item in plan.fields:
-                if isinstance(item, Scalar):
-                    value = getattr(row, item.column)
-                    out[item.key] = (
-                        item.serialize(value) if item.serialize and value is not None else value
-                    )
-                elif isinstance(item, GlobalId):
-                    out[item.key] = to_global_id(item.type_name, row.id)
-                elif isinstance(item, Constant):
-                    out[item.key] = item.value
-                elif isinstance(item, ToOne):
-                    out[item.key] = related[item.key][getattr(row, item.foreign_key)]
-                else:
-                    assert item.spec.attribute is not None
-                    out[item.key] = related[item.key][getattr(row, item.spec.attribute)]
-            shaped.append(out)
-        return shaped
+                related.append(await self._children(item, rows, columns))
+        return shaper(plan, tuple(columns))(rows, *related)
 
-    async def _to_one(self, item: ToOne, rows: Sequence[Row]) -> dict[Any, Any]:
-        keys = list(dict.fromkeys(getattr(row, item.foreign_key) for row in rows))
+    async def _to_one(
+        self, item: ToOne, rows: Sequence[Row], columns: Sequence[str]
+    ) -> dict[Any, Any]:
+        position = columns.index(item.foreign_key)
+        keys = list(dict.fromkeys(row[position] for row in rows))
         if not keys:
             return {}
         query = self._query(item.target.model).trashed(Trashed.WITH).where_in("id", keys)
-        found = await query.rows(*sorted(item.target.columns()))
+        target_columns = sorted(item.target.columns())
+        found = await query.rows(*target_columns)
         if len(found) != len(keys):
             raise Fallback("a to-one relation points at no row")
-        shaped = await self.objects(item.target, found)
-        return {row.id: out for row, out in zip(found, shaped, strict=True)}
+        shaped = await self.objects(item.target, found, target_columns)
+        at = target_columns.index("id")
+        return {row[at]: out for row, out in zip(found, shaped, strict=True)}
 
-    async def _members(self, item: Members, rows: Sequence[Row]) -> dict[Any, Any]:
+    async def _members(
+        self, item: Members, rows: Sequence[Row], columns: Sequence[str]
+    ) -> dict[Any, Any]:
         assert item.spec.relation is not None and item.spec.attribute is not None
-        parents = list(dict.fromkeys(getattr(row, item.spec.attribute) for row in rows))
+        position = columns.index(item.spec.attribute)
+        parents = list(dict.fromkeys(row[position] for row in rows))
         query = self._query(item.target.model).order_by("id")
-        groups = await query.rows_grouped(
-            item.spec.relation, parents, sorted(item.target.columns())
-        )
+        target_columns = sorted(item.target.columns())
+        groups = await query.rows_grouped(item.spec.relation, parents, target_columns)
         flat = [row for parent in parents for row in groups[parent]]
-        shaped = iter(await self.objects(item.target, flat))
+        shaped = iter(await self.objects(item.target, flat, target_columns))
         return {parent: [next(shaped) for _ in groups[parent]] for parent in parents}
 
-    async def _children(self, item: Children, rows: Sequence[Row]) -> dict[Any, Any]:
+    async def _children(
+        self, item: Children, rows: Sequence[Row], row_columns: Sequence[str]
+    ) -> dict[Any, Any]:
         spec = item.spec
         relation, attribute = spec.relation, spec.attribute
         assert relation is not None and attribute is not None
-        parents = list(dict.fromkeys(getattr(row, attribute) for row in rows))
+        position = row_columns.index(attribute)
+        parents = list(dict.fromkeys(row[position] for row in rows))
         if not parents:
             return {}
         arguments = self._arguments(item.definition, item.node)
@@ -200,22 +197,18 @@ class Runner:
                 relation, parents, columns, limit_per_parent=args.request.limit + 1
             ),
         )
-        counts: dict[Any, int] | None = None
+        counts: dict[Any, int] = {}
         if item.connection.wants_total:
             counts = await self._once(
                 ("count", relation, args.filter_key, tuple(parents)),
                 lambda: query.count_grouped(relation, parents),
             )
 
-        def count_of(parent: Any) -> CountRows:
-            async def count() -> int:
-                assert counts is not None
-                return counts[parent]
-
-            return count
+        async def total(index: int) -> int:
+            return counts[parents[index]]
 
         shaped = await self.connections(
-            item.connection, args, [groups[p] for p in parents], [count_of(p) for p in parents]
+            item.connection, args, [groups[p] for p in parents], columns, total
         )
         return dict(zip(parents, shaped, strict=True))
 
@@ -226,10 +219,12 @@ class Runner:
         plan: ConnectionPlan,
         args: ConnectionArgs,
         fetched: list[Sequence[Row]],
-        counts: list[CountRows],
+        columns: Sequence[str],
+        total: Callable[[int], Awaitable[int]],
     ) -> list[dict[str, Any]]:
         """Shape pages fetched with ``limit + 1`` (one per parent) into connection objects."""
         request, order = args.request, args.order
+        cursors = plan.wants_cursors
         pages: list[list[Row]] = []
         infos: list[dict[str, Any]] = []
         for rows in fetched:
@@ -243,21 +238,18 @@ class Runner:
                 else (request.before is not None, more)
             )
             pages.append(page)
-            infos.append(
-                {
-                    "has_next_page": has_next,
-                    "has_previous_page": has_previous,
-                    "start_cursor": encode_cursor(order, page[0]) if page else None,
-                    "end_cursor": encode_cursor(order, page[-1]) if page else None,
-                }
-            )
+            info: dict[str, Any] = {"has_next_page": has_next, "has_previous_page": has_previous}
+            if cursors:
+                info["start_cursor"] = encode_cursor(order, page[0]) if page else None
+                info["end_cursor"] = encode_cursor(order, page[-1]) if page else None
+            infos.append(info)
         flat = [row for page in pages for row in page]
         shaped_by_plan: dict[int, list[dict[str, Any]]] = {}
         for object_plan in plan.object_plans():
-            shaped_by_plan[id(object_plan)] = await self.objects(object_plan, flat)
+            shaped_by_plan[id(object_plan)] = await self.objects(object_plan, flat, columns)
         results: list[dict[str, Any]] = []
         start = 0
-        for page, info, count in zip(pages, infos, counts, strict=True):
+        for index, (page, info) in enumerate(zip(pages, infos, strict=True)):
             end = start + len(page)
             out: dict[str, Any] = {}
             for key, kind, detail in plan.outputs:
@@ -271,7 +263,7 @@ class Runner:
                         for info_key, attribute in detail
                     }
                 elif kind == "totalCount":
-                    out[key] = await count()
+                    out[key] = await total(index)
                 else:
                     out[key] = detail
             results.append(out)
@@ -298,3 +290,48 @@ class Runner:
                     edge[key] = detail
             edges.append(edge)
         return edges
+
+
+def shaper(plan: ObjectPlan, columns: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
+    """A function shaping rows of ``columns`` into this plan's objects, compiled once.
+
+    Generated source, one dict display per row with each value read by
+    position: several times faster than interpreting the plan per field and
+    row, and the shape of every object is fixed by the validated document.
+    The relation maps (in the plan's order) are the extra arguments.
+    """
+    found = plan.shapers.get(columns)
+    if found is not None:
+        return found
+    position = {name: index for index, name in enumerate(columns)}
+    namespace: dict[str, Any] = {"_gid": to_global_id}
+    entries: list[str] = []
+    relations: list[str] = []
+    for index, item in enumerate(plan.fields):
+        key = repr(item.key)
+        if isinstance(item, Scalar):
+            at = position[item.column]
+            if item.serialize is None:
+                entries.append(f"{key}: r[{at}]")
+            else:
+                namespace[f"_s{index}"] = item.serialize
+                entries.append(f"{key}: None if r[{at}] is None else _s{index}(r[{at}])")
+        elif isinstance(item, GlobalId):
+            entries.append(f"{key}: _gid({item.type_name!r}, r[{position['id']}])")
+        elif isinstance(item, Constant):
+            namespace[f"_c{index}"] = item.value
+            entries.append(f"{key}: _c{index}")
+        else:
+            name = f"_rel{index}"
+            relations.append(name)
+            join = item.foreign_key if isinstance(item, ToOne) else item.spec.attribute
+            assert join is not None
+            entries.append(f"{key}: {name}[r[{position[join]}]]")
+    source = (
+        f"def _shape(rows, {', '.join(relations)}):\n"
+        f"    return [{{{', '.join(entries)}}} for r in rows]\n"
+    )
+    exec(compile(source, f"<fast path shaper {plan.model.__name__}>", "exec"), namespace)
+    function: Callable[..., list[dict[str, Any]]] = namespace["_shape"]
+    plan.shapers[columns] = function
+    return function
