@@ -1,0 +1,294 @@
+"""The results: the table printed to stdout, the targets of issue 4, and ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.dataset import ROOT
+from bench.load import LoadResult
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+MB = 1024  # VmHWM is in KiB
+
+
+@dataclass(slots=True)
+class Measurement:
+    """One workload on one database: both services under the same load."""
+
+    workload: str
+    ours: LoadResult
+    floor: LoadResult | None
+    statements: int | None
+    server_peak_kib: int | None
+    """Our server's VmHWM once this workload (and every one before it) had run."""
+    response_bytes: int | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.floor is None or self.floor.rps == 0:
+            return None
+        return self.ours.rps / self.floor.rps
+
+
+@dataclass(slots=True)
+class DatabaseRun:
+    db: str
+    version: str
+    measurements: list[Measurement] = field(default_factory=list)
+    solo: dict[str, LoadResult] = field(default_factory=dict)
+    """Our server with one connection: the latency of a request on its own."""
+    server_peak_kib: int | None = None
+    floor_peak_kib: int | None = None
+
+    def measurement(self, workload: str) -> Measurement | None:
+        return next((m for m in self.measurements if m.workload == workload), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    command: str
+    duration: int
+    warmup: int
+    connections: int
+    threads: int
+    floor: bool
+    load_at_start: tuple[float, float, float]
+
+
+# -- formatting ---------------------------------------------------------------
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _mb(kib: int | None) -> str:
+    return "–" if kib is None else f"{kib / MB:,.0f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    """A Markdown table padded to line up in a terminal too."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (
+            str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
+            for i, c in enumerate(cells)
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if i in right else "-" * (w + 2) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def results_table(runs: Sequence[DatabaseRun]) -> str:
+    header = [
+        "db", "workload", "req/s", "p50 ms", "p99 ms", "floor req/s", "floor p50 ms",
+        "floor p99 ms", "ours ÷ floor", "SQL/req", "server peak MB", "failures",
+    ]  # fmt: skip
+    rows: list[list[str]] = []
+    for run in runs:
+        for m in run.measurements:
+            floor = m.floor
+            rows.append(
+                [
+                    run.db,
+                    m.workload,
+                    _num(m.ours.rps),
+                    _num(m.ours.p50_ms, 2),
+                    _num(m.ours.p99_ms, 2),
+                    _num(floor.rps if floor else None),
+                    _num(floor.p50_ms if floor else None, 2),
+                    _num(floor.p99_ms if floor else None, 2),
+                    "–" if m.ratio is None else f"{m.ratio:.2f}×",
+                    "–" if m.statements is None else str(m.statements),
+                    _mb(m.server_peak_kib),
+                    f"{m.ours.failures}/{floor.failures}" if floor else str(m.ours.failures),
+                ]
+            )
+    return markdown_table(header, rows, right=set(range(2, 12)))
+
+
+# -- targets ------------------------------------------------------------------
+
+Check = Callable[[DatabaseRun], tuple[str, bool] | None]
+
+
+def _statements(workload: str, limit: int, exact: bool) -> Check:
+    def check(run: DatabaseRun) -> tuple[str, bool] | None:
+        m = run.measurement(workload)
+        if m is None or m.statements is None:
+            return None
+        met = m.statements == limit if exact else m.statements <= limit
+        return str(m.statements), met
+
+    return check
+
+
+def _throughput(workload: str, floor_share: float) -> Check:
+    def check(run: DatabaseRun) -> tuple[str, bool] | None:
+        m = run.measurement(workload)
+        if m is None or m.ratio is None:
+            return None
+        return f"{m.ratio:.2f}×", m.ratio >= floor_share
+
+    return check
+
+
+def _w6(run: DatabaseRun) -> tuple[str, bool] | None:
+    solo = run.solo.get("W6")
+    if solo is None:
+        return None
+    return f"{solo.p50_ms:,.0f} ms (p99 {solo.p99_ms:,.0f})", solo.p50_ms < 500
+
+
+def _w7(run: DatabaseRun) -> tuple[str, bool] | None:
+    deep, first = run.solo.get("W7"), run.solo.get("W7-first")
+    if deep is None or first is None or first.p50_ms == 0:
+        return None
+    ratio = deep.p50_ms / first.p50_ms
+    return f"{ratio:.2f}× ({deep.p50_ms:.2f} / {first.p50_ms:.2f} ms)", ratio <= 1.2
+
+
+def _memory(run: DatabaseRun) -> tuple[str, bool] | None:
+    if run.server_peak_kib is None:
+        return None
+    return f"{run.server_peak_kib / MB:,.0f} MB", run.server_peak_kib < 200 * MB
+
+
+TARGETS: tuple[tuple[str, Check], ...] = (
+    ("W1 statements = 1", _statements("W1", 1, exact=True)),
+    ("W2 statements ≤ 2", _statements("W2", 2, exact=False)),
+    ("W3 statements ≤ 4", _statements("W3", 4, exact=False)),
+    ("W5 statements = 1", _statements("W5", 1, exact=True)),
+    ("W7 statements = 1", _statements("W7", 1, exact=True)),
+    ("W1 throughput ≥ 0.3× floor", _throughput("W1", 0.3)),
+    ("W2 throughput ≥ 0.5× floor", _throughput("W2", 0.5)),
+    ("W3 throughput ≥ 0.5× floor", _throughput("W3", 0.5)),
+    ("W4 throughput ≥ 0.3× floor", _throughput("W4", 0.3)),
+    ("W5 throughput ≥ 0.5× floor", _throughput("W5", 0.5)),
+    ("W6 10,000 nodes < 0.5 s (1 connection, p50)", _w6),
+    ("W7 ≤ 1.2× W7-first (1 connection, p50)", _w7),
+    ("server peak memory < 200 MB", _memory),
+)
+
+
+def targets_table(runs: Sequence[DatabaseRun]) -> str:
+    rows: list[list[str]] = []
+    for name, check in TARGETS:
+        cells = []
+        for run in runs:
+            outcome = check(run)
+            cells.append("–" if outcome is None else f"{outcome[0]} {'✓' if outcome[1] else '✗'}")
+        if any(cell != "–" for cell in cells):
+            rows.append([name, *cells])
+    return markdown_table(["target (issue 4)", *(run.db for run in runs)], rows, right=set())
+
+
+# -- the machine --------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_total() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _output(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10, cwd=ROOT)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout or done.stderr).strip()
+
+
+def machine(versions: Sequence[str], load_at_start: tuple[float, float, float]) -> list[str]:
+    """Lines describing where the numbers were made."""
+    nproc = _output(["nproc"]) or str(os.cpu_count())
+    wrk = _output(["wrk", "--version"]).splitlines()
+    load = os.getloadavg()
+    return [
+        f"CPU: {_cpu_model()}, `nproc` = {nproc}",
+        f"Memory: {_memory_total()}",
+        f"OS: {platform.platform()}",
+        ", ".join([f"Python {platform.python_version()}", *versions])
+        + f", SQLite {sqlite3.sqlite_version} (Python's sqlite3, used by aiosqlite)",
+        f"Load generator: {wrk[0].split(' Copyright')[0] if wrk else 'wrk'}",
+        "Load average (1, 5, 15 min) at the start: "
+        + " ".join(f"{value:.2f}" for value in load_at_start)
+        + "; at the end: "
+        + " ".join(f"{value:.2f}" for value in load),
+    ]
+
+
+def _revision() -> str:
+    commit = _output(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
+    dirty = _output(["git", "status", "--porcelain", "--untracked-files=no"])
+    return commit + (" with uncommitted changes" if dirty else "")
+
+
+def write_results(
+    runs: Sequence[DatabaseRun],
+    settings: RunSettings,
+    started: datetime,
+    versions: Sequence[str],
+    path: Path = RESULTS,
+) -> str:
+    """Write ``bench/RESULTS.md``; returns its text."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Made by `{settings.command}` on {started.astimezone(UTC):%Y-%m-%d %H:%M} UTC "
+        f"(commit {_revision()}): {settings.duration} s per measurement after a "
+        f"{settings.warmup} s warm-up, {settings.connections} connections, "
+        f"{settings.threads} wrk thread(s). `bench/README.md` explains the columns.",
+        "",
+        "## Machine",
+        "",
+        *(f"- {line}" for line in machine(versions, settings.load_at_start)),
+        "",
+        "## Throughput, latency, statements, memory",
+        "",
+        results_table(runs),
+        "",
+        "## Targets of issue 4",
+        "",
+        targets_table(runs),
+        "",
+    ]
+    peaks = [
+        f"- {run.db}: our server {_mb(run.server_peak_kib)} MB, the floor "
+        + (f"{_mb(run.floor_peak_kib)} MB" if settings.floor else "not run")
+        for run in runs
+    ]
+    lines += ["Peak resident memory over the whole run (VmHWM):", "", *peaks, ""]
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    return text
