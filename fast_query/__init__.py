@@ -4,6 +4,7 @@ It knows nothing of web frameworks or GraphQL.
 """
 
 from fast_query._integrity import integrity_errors
+from fast_query._timeouts import is_timeout
 from fast_query.base import NAMING_CONVENTION, Base
 from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, create_engine
 from fast_query.exceptions import (
@@ -19,6 +20,7 @@ from fast_query.exceptions import (
 from fast_query.mixins import SoftDeletesMixin, TimestampMixin
 from fast_query.pagination import Page
 from fast_query.query import OrderKey, QueryBuilder, Trashed, escape_like, like
+from fast_query.raw import RawSelect, SelectTemplate, compile_select
 from fast_query.repository import BaseRepository
 from fast_query.session import SerializedAsyncSession, create_session_factory
 from fast_query.transaction import transaction
@@ -38,17 +40,21 @@ __all__ = [
     "OrderKey",
     "Page",
     "QueryBuilder",
+    "RawSelect",
     "RecordNotFound",
+    "SelectTemplate",
     "SerializedAsyncSession",
     "SoftDeletesMixin",
     "TimestampMixin",
     "Trashed",
     "UTCDateTime",
     "UniqueViolation",
+    "compile_select",
     "create_engine",
     "create_session_factory",
     "escape_like",
     "integrity_errors",
+    "is_timeout",
     "like",
     "transaction",
     "utcnow",

@@ -22,7 +22,7 @@ def keyset_predicate(
     directions expand to ``k1 > v1 OR (k1 = v1 AND k2 > v2) ...``.
     """
     binds = [
-        bindparam(None, value, type_=column.type)
+        value if isinstance(value, ColumnElement) else bindparam(None, value, type_=column.type)
         for column, value in zip(columns, values, strict=True)
     ]
     if not columns:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast
 
 from sqlalchemy import (
-    ARRAY,
+    BindParameter,
     ColumnElement,
     Row,
     Select,
@@ -31,14 +31,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import (
     QueryableAttribute,
     RelationshipProperty,
-    aliased,
     joinedload,
     selectinload,
 )
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.sql.expression import ScalarSelect
 
-from fast_query._grouped import parent_link
+from fast_query._grouped import (
+    count_grouped_select,
+    grouped_select,
+    key_in,
+    parent_link,
+    parents_param,
+)
 from fast_query._keyset import keyset_predicate
 from fast_query.base import Base
 from fast_query.exceptions import InvalidQuery, NoSessionBound, RecordNotFound
@@ -97,7 +102,7 @@ def relationship_of(model: type[Any], name: str) -> RelationshipProperty[Any]:
 class _State:
     criteria: ColumnElement[bool] | None = None
     orders: tuple[OrderKey, ...] = ()
-    limit: int | None = None
+    limit: int | BindParameter[int] | None = None
     offset: int | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
@@ -159,6 +164,16 @@ class QueryBuilder(Generic[ModelT]):
     def where_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
         values = list(values)
         return self.where(self.column(column).in_(values) if values else false())
+
+    def where_key_in(self, column: ColumnRef, keys: Sequence[Any] | None = None) -> Self:
+        """``column`` is one of the integer ``keys``, bound as one parameter.
+
+        An array on PostgreSQL, a JSON list on SQLite: the SQL is the same for
+        any number of keys, and no driver limit on parameters applies.
+        Without ``keys`` the parameter is a placeholder named ``fq_parents``.
+        """
+        dialect = self.session.get_bind().dialect.name
+        return self.where(key_in(self.column(column), parents_param(keys), dialect))
 
     def where_not_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
         values = list(values)
@@ -240,8 +255,9 @@ class QueryBuilder(Generic[ModelT]):
         """Drop every ordering so far."""
         return self._with(orders=())
 
-    def limit(self, count: int | None) -> Self:
-        if count is not None and count < 0:
+    def limit(self, count: int | BindParameter[int] | None) -> Self:
+        """At most ``count`` rows; a bind parameter leaves the number to execution time."""
+        if isinstance(count, int) and count < 0:
             raise InvalidQuery("limit must not be negative")
         return self._with(limit=count)
 
@@ -452,11 +468,7 @@ class QueryBuilder(Generic[ModelT]):
 
     async def count(self) -> int:
         """How many rows match, ignoring order, limit and offset."""
-        statement = select(func.count()).select_from(self.model)
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
-        return int(await self.session.scalar(statement) or 0)
+        return int(await self.session.scalar(self.count_statement()) or 0)
 
     async def exists(self) -> bool:
         statement = select(literal(1)).select_from(self.model)
@@ -512,13 +524,56 @@ class QueryBuilder(Generic[ModelT]):
 
     async def rows(self, *columns: str) -> list[Row[Any]]:
         """Only ``columns`` of every matching row, as rows (no objects, no identity map)."""
-        statement = self._columns_statement([self.column(name).label(name) for name in columns])
-        return await self._core_rows(statement)
+        return await self._core_rows(self.rows_statement(*columns))
 
-    async def _core_rows(self, statement: Select[Any]) -> list[Row[Any]]:
+    async def _core_rows(self, statement: Select[Any]) -> list[Any]:
         """Run a column-only SELECT on the session's connection, skipping the ORM's machinery."""
         connection = await self.session.connection()
         return list((await connection.execute(statement)).all())
+
+    def grouped_statement(
+        self,
+        relation: QueryableAttribute[Any],
+        columns: Sequence[str] | None = None,
+        *,
+        limit_per_parent: Any = None,
+        parent_ids: Sequence[Any] | None = None,
+    ) -> tuple[Select[Any], list[str] | None]:
+        """The statement behind ``get_grouped``/``rows_grouped``, and the columns it reads.
+
+        Rows come as ``(*columns, parent)`` (or ``(object, parent)`` without
+        columns). Without ``parent_ids`` the keys are a placeholder named
+        ``fq_parents``, filled when the statement runs, so one statement
+        serves any parents; ``limit_per_parent`` may be a bind parameter too.
+        """
+        link = parent_link(relation, self.model)
+        if self._state.loads or self._state.counts:
+            raise InvalidQuery("grouped reads do not combine with with_() or with_count()")
+        if columns is None:
+            selected: list[Any] = [self.model]
+            read: list[str] | None = None
+        else:
+            # The order columns ride along so the outer query can keep the order.
+            wanted = [*columns, *(k.column.key for k in self._state.orders if k.column.key)]
+            read = list(dict.fromkeys(wanted))
+            selected = [self.column(name).label(name) for name in read]
+        base = select(*selected).select_from(self.model)
+        criteria = self.criteria
+        if criteria is not None:
+            base = base.where(criteria)
+        order_keys = [(str(key.column.key), key.descending) for key in self._state.orders]
+        statement = grouped_select(
+            self.model,
+            link,
+            base,
+            self._order_clauses(),
+            order_keys,
+            parents_param(parent_ids),
+            limit_per_parent,
+            columns is None,
+            self.session.get_bind().dialect.name,
+        )
+        return statement, read
 
     async def _grouped(
         self,
@@ -527,90 +582,52 @@ class QueryBuilder(Generic[ModelT]):
         limit: int | None,
         columns: Sequence[str] | None,
     ) -> dict[Any, list[Any]]:
-        link = parent_link(relation, self.model)
         groups: dict[Any, list[Any]] = {parent: [] for parent in parent_ids}
         if not parent_ids:
             return groups
-        if self._state.loads or self._state.counts:
-            raise InvalidQuery("grouped reads do not combine with with_() or with_count()")
+        statement, _read = self.grouped_statement(
+            relation, columns, limit_per_parent=limit, parent_ids=parent_ids
+        )
         if columns is None:
-            selected: list[Any] = [self.model]
-        else:
-            # The order columns ride along so the outer query can keep the order.
-            wanted = [*columns, *(k.column.key for k in self._state.orders if k.column.key)]
-            columns = list(dict.fromkeys(wanted))
-            selected = [self.column(name).label(name) for name in columns]
-        statement = select(*selected).select_from(self.model)
-        if link.join is not None:
-            statement = statement.join(*link.join)
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
-        order = self._order_clauses()
-        dialect = self.session.get_bind().dialect.name
-        if limit is not None and dialect == "postgresql":
-            parents = (
-                func.unnest(literal(list(parent_ids), ARRAY(link.parent_key.type)))
-                .table_valued("id")
-                .render_derived(name="_fq_parents")
-            )
-            per_parent = (
-                statement.where(link.parent_key == parents.c.id)
-                .order_by(*order)
-                .limit(limit)
-                .lateral("_fq_rows")
-            )
-            picked = _read_from(per_parent, self.model, columns)
-            final = (
-                select(*picked, parents.c.id.label("_fq_parent"))
-                .select_from(parents)
-                .join(per_parent, true())
-                .order_by(parents.c.id, *_reorder(self._state.orders, per_parent))
-            )
-        else:
-            statement = statement.add_columns(link.parent_key.label("_fq_parent"))
-            statement = statement.where(link.parent_key.in_(list(parent_ids)))
-            if limit is None:
-                final = statement.order_by(link.parent_key, *order)
-            else:
-                number = func.row_number().over(
-                    partition_by=link.parent_key, order_by=order or None
-                )
-                inner = statement.add_columns(number.label("_fq_row")).subquery("_fq_grouped")
-                picked = _read_from(inner, self.model, columns)
-                final = (
-                    select(*picked, inner.c._fq_parent)
-                    .where(inner.c._fq_row <= limit)
-                    .order_by(inner.c._fq_parent, inner.c._fq_row)
-                )
-        result = await self.session.execute(final)
-        if columns is None:
-            for row in result:
+            for row in await self.session.execute(statement):
                 groups.setdefault(row[-1], []).append(row[0])
         else:
-            for row in result:
+            for row in await self._core_rows(statement):
                 groups.setdefault(row[-1], []).append(row)
         return groups
+
+    def count_grouped_statement(
+        self, relation: QueryableAttribute[Any], parent_ids: Sequence[Any] | None = None
+    ) -> Select[Any]:
+        """``(parent, count)`` rows; without ids the keys are a ``fq_parents`` placeholder."""
+        return count_grouped_select(
+            self.model,
+            parent_link(relation, self.model),
+            self.criteria,
+            parents_param(parent_ids),
+            self.session.get_bind().dialect.name,
+        )
 
     async def count_grouped(
         self, relation: QueryableAttribute[Any], parent_ids: Sequence[Any]
     ) -> dict[Any, int]:
         """How many rows match for each parent (0 for parents without any), in one statement."""
-        link = parent_link(relation, self.model)
         counts: dict[Any, int] = dict.fromkeys(parent_ids, 0)
         if not parent_ids:
             return counts
-        statement = select(link.parent_key, func.count()).select_from(self.model)
-        if link.join is not None:
-            statement = statement.join(*link.join)
-        statement = statement.where(link.parent_key.in_(list(parent_ids)))
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
-        result = await self.session.execute(statement.group_by(link.parent_key))
-        for parent, count in result:
-            counts[parent] = int(count)
+        for row in await self._core_rows(self.count_grouped_statement(relation, parent_ids)):
+            counts[row[0]] = int(row[1])
         return counts
+
+    def count_statement(self) -> Select[Any]:
+        """``SELECT count(*)`` of the matching rows (order, limit and offset ignored)."""
+        statement = select(func.count()).select_from(self.model)
+        criteria = self.criteria
+        return statement if criteria is None else statement.where(criteria)
+
+    def rows_statement(self, *columns: str) -> Select[Any]:
+        """The statement behind ``rows``: the named columns, labelled by their names."""
+        return self._columns_statement([self.column(name).label(name) for name in columns])
 
     async def paginate(self, page: int = 1, per_page: int = 15) -> Page[ModelT]:
         """Offset pagination (page numbers); use ``after``/``before`` for long lists."""
@@ -619,24 +636,6 @@ class QueryBuilder(Generic[ModelT]):
         total = await self.count()
         items = await self.offset((page - 1) * per_page).limit(per_page).get()
         return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-def _read_from(source: Any, model: type[Any], columns: Sequence[str] | None) -> list[Any]:
-    """What to select from a subquery of ``model``: the entity, or the named columns."""
-    if columns is None:
-        return [aliased(model, source)]
-    return [source.c[name] for name in columns]
-
-
-def _reorder(orders: Sequence[OrderKey], source: Any) -> list[ColumnElement[Any]]:
-    """The builder's order, on the columns of a subquery that selected them."""
-    clauses = []
-    for key in orders:
-        column = source.c.get(key.column.key)
-        if column is None:
-            continue
-        clauses.append(column.desc() if key.descending else column.asc())
-    return clauses
 
 
 def like(column: ColumnElement[Any], pattern: str, *, case_sensitive: bool) -> ColumnElement[bool]:

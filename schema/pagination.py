@@ -69,7 +69,12 @@ class Connection(Generic[NodeT]):
 
 
 def encode_cursor(order: OrderSpec, row: object) -> str:
-    values = [_to_json(value) for value in order.position(row)]
+    return encode_position(order, order.position(row))
+
+
+def encode_position(order: OrderSpec, position: Sequence[Any]) -> str:
+    """The cursor of a row at ``position`` (its order keys' values) in ``order``."""
+    values = [_to_json(value) for value in position]
     payload = json.dumps([_CURSOR_VERSION, order.signature, values], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode("ascii").rstrip("=")
 

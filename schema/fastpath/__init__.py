@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fast_query import is_timeout
 from schema.context import PageLimits, ServiceScope
 from schema.fastpath.plan import OperationPlan, Unsupported, plan_operation
+from schema.fastpath.reads import Templates
 from schema.fastpath.run import Fallback, Runner
 
 __all__ = ["FastPath", "OperationPlan"]
@@ -35,6 +36,7 @@ class FastPath:
 
     def __init__(self, schema: strawberry.Schema) -> None:
         self.schema = schema
+        self.templates = Templates()
 
     def plan(
         self, document: DocumentNode, operation: OperationDefinitionNode
@@ -76,7 +78,8 @@ class FastPath:
         if isinstance(coerced, list):
             return None
         try:
-            return await Runner(self.schema, scope, session, coerced, limits).run(plan)
+            runner = Runner(self.schema, scope, session, coerced, limits, self.templates)
+            return await runner.run(plan)
         except Fallback:
             return None
         except Exception as exc:

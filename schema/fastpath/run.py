@@ -14,6 +14,7 @@ from typing import Any
 
 from graphql import GraphQLField, GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
@@ -33,9 +34,10 @@ from schema.fastpath.plan import (
     Scalar,
     ToOne,
 )
+from schema.fastpath.reads import Templates, page_params, page_shape, paged, row_columns
 from schema.fields import ConnectionArgs, lookup_key
 from schema.ids import to_global_id
-from schema.pagination import encode_cursor
+from schema.pagination import encode_position
 from schema.resource import by_model
 
 
@@ -56,6 +58,7 @@ class Runner:
         session: AsyncSession,
         variables: VariableValues,
         limits: PageLimits,
+        templates: Templates,
     ) -> None:
         self.schema = schema
         self.graphql_schema: GraphQLSchema = schema._schema
@@ -63,6 +66,7 @@ class Runner:
         self.session = session
         self.variables = variables
         self.limits = limits
+        self.templates = templates
         # Fields asking for the same rows (aliases with equal arguments) share a read.
         self._reads: dict[Hashable, Any] = {}
 
@@ -74,6 +78,7 @@ class Runner:
     async def run(self, plan: OperationPlan) -> dict[str, Any]:
         data: dict[str, Any] = {}
         try:
+            self.connection = await self.session.connection()
             for field in plan.fields:
                 if field.kind == "typename":
                     data[field.key] = "Query"
@@ -104,33 +109,62 @@ class Runner:
     def _query(self, model: type[Any]) -> QueryBuilder[Any]:
         return QueryBuilder(model, self.session)
 
-    async def _root_query(self, model: type[Any]) -> QueryBuilder[Any]:
-        """A root field reads through the request's repository, as its resolver does."""
-        repository = await self.scope.get(by_model(model).repository)
-        return repository.query()
+    async def _fetch(
+        self,
+        shape: Hashable,
+        build: Callable[[], tuple[Select[Any], list[str]]],
+        params: dict[str, Any],
+    ) -> tuple[Sequence[Sequence[Any]], list[str]]:
+        template, columns = self.templates.get(shape, self.session, build)
+        return await template.fetch(self.connection, params), columns
+
+    async def _repository(self, model: type[Any]) -> Any:
+        """Root fields read through the request's repository, as their resolvers do."""
+        return await self.scope.get(by_model(model).repository)
 
     async def _lookup(self, plan: ObjectPlan, arguments: dict[str, Any]) -> Any:
         resource = by_model(plan.model)
         key = lookup_key(resource, arguments["id"])
         trashed = arguments.get("trashed")
         mode = Trashed(trashed.value) if trashed is not None else Trashed.WITHOUT
-        query = (await self._root_query(plan.model)).trashed(mode).where_in("id", [key])
+        repository = await self._repository(plan.model)
         columns = sorted(plan.columns())
-        rows = await query.rows(*columns)
+
+        def build() -> tuple[Select[Any], list[str]]:
+            query = repository.query().trashed(mode)
+            query = query.where(query.column("id") == bindparam("fq_key"))
+            return query.rows_statement(*columns), columns
+
+        shape = ("lookup", plan.model, type(repository), mode, tuple(columns))
+        rows, read = await self._fetch(shape, build, {"fq_key": key})
         if not rows:
             raise Fallback("not found")
-        return (await self.objects(plan, rows, columns))[0]
+        return (await self.objects(plan, rows, read))[0]
 
     async def _listing(self, plan: ConnectionPlan, arguments: dict[str, Any]) -> Any:
-        args = ConnectionArgs.of(plan.model, arguments, self.limits)
-        query = args.filtered(await self._root_query(plan.model))
-        columns = sorted(plan.columns() | set(args.order.names))
-        rows = await args.paged(query).limit(args.request.limit + 1).rows(*columns)
+        model = plan.model
+        args = ConnectionArgs.of(model, arguments, self.limits)
+        repository = await self._repository(model)
+        columns = row_columns(sorted(plan.columns()), args.order.names)
+
+        def build() -> tuple[Select[Any], list[str]]:
+            query = paged(args.filtered(repository.query()), args, model)
+            return query.limit(bindparam("fq_limit", type_=Integer)).rows_statement(
+                *columns
+            ), columns
+
+        shape = ("listing", model, type(repository), page_shape(args), tuple(columns))
+        rows, read = await self._fetch(shape, build, page_params(args))
 
         async def total(_index: int) -> int:
-            return await query.count()
+            def build_count() -> tuple[Select[Any], list[str]]:
+                return args.filtered(repository.query()).count_statement(), ["count"]
 
-        return (await self.connections(plan, args, [rows], columns, total))[0]
+            count_shape = ("count", model, type(repository), args.filter_key)
+            counted, _ = await self._fetch(count_shape, build_count, {})
+            return int(counted[0][0])
+
+        return (await self.connections(plan, args, [rows], read, total))[0]
 
     # -- objects ----------------------------------------------------------------
 
@@ -155,60 +189,92 @@ class Runner:
         keys = list(dict.fromkeys(row[position] for row in rows))
         if not keys:
             return {}
-        query = self._query(item.target.model).trashed(Trashed.WITH).where_in("id", keys)
+        target = item.target.model
         target_columns = sorted(item.target.columns())
-        found = await query.rows(*target_columns)
+
+        def build() -> tuple[Select[Any], list[str]]:
+            query = self._query(target).trashed(Trashed.WITH).where_key_in("id")
+            return query.rows_statement(*target_columns), target_columns
+
+        shape = ("to_one", target, tuple(target_columns))
+        found, read = await self._fetch(shape, build, {"fq_parents": keys})
         if len(found) != len(keys):
             raise Fallback("a to-one relation points at no row")
-        shaped = await self.objects(item.target, found, target_columns)
-        at = target_columns.index("id")
+        shaped = await self.objects(item.target, found, read)
+        at = read.index("id")
         return {row[at]: out for row, out in zip(found, shaped, strict=True)}
 
     async def _members(
         self, item: Members, rows: Sequence[Row], columns: Sequence[str]
     ) -> dict[Any, Any]:
-        assert item.spec.relation is not None and item.spec.attribute is not None
-        position = columns.index(item.spec.attribute)
+        relation, attribute = item.spec.relation, item.spec.attribute
+        assert relation is not None and attribute is not None
+        position = columns.index(attribute)
         parents = list(dict.fromkeys(row[position] for row in rows))
-        query = self._query(item.target.model).order_by("id")
+        target = item.target.model
         target_columns = sorted(item.target.columns())
-        groups = await query.rows_grouped(item.spec.relation, parents, target_columns)
+
+        def build() -> tuple[Select[Any], list[str]]:
+            statement, read = (
+                self._query(target).order_by("id").grouped_statement(relation, target_columns)
+            )
+            assert read is not None
+            return statement, read
+
+        shape = ("members", relation, tuple(target_columns))
+        found, read = await self._fetch(shape, build, {"fq_parents": parents})
+        groups = _by_parent(parents, found)
         flat = [row for parent in parents for row in groups[parent]]
-        shaped = iter(await self.objects(item.target, flat, target_columns))
+        shaped = iter(await self.objects(item.target, flat, read))
         return {parent: [next(shaped) for _ in groups[parent]] for parent in parents}
 
     async def _children(
-        self, item: Children, rows: Sequence[Row], row_columns: Sequence[str]
+        self, item: Children, rows: Sequence[Row], row_columns_: Sequence[str]
     ) -> dict[Any, Any]:
         spec = item.spec
         relation, attribute = spec.relation, spec.attribute
         assert relation is not None and attribute is not None
-        position = row_columns.index(attribute)
+        position = row_columns_.index(attribute)
         parents = list(dict.fromkeys(row[position] for row in rows))
         if not parents:
             return {}
-        arguments = self._arguments(item.definition, item.node)
-        args = ConnectionArgs.of(spec.model, arguments, self.limits)
-        query = args.filtered(self._query(spec.model))
-        columns = sorted(item.connection.columns() | set(args.order.names))
-        groups = await self._once(
-            ("rows", relation, args.page_key, tuple(parents), tuple(columns)),
-            lambda: args.paged(query).rows_grouped(
-                relation, parents, columns, limit_per_parent=args.request.limit + 1
-            ),
+        model = spec.model
+        args = ConnectionArgs.of(model, self._arguments(item.definition, item.node), self.limits)
+        columns = row_columns(sorted(item.connection.columns()), args.order.names)
+
+        def build() -> tuple[Select[Any], list[str]]:
+            query = paged(args.filtered(self._query(model)), args, model)
+            limit = bindparam("fq_limit", type_=Integer)
+            statement, read = query.grouped_statement(relation, columns, limit_per_parent=limit)
+            assert read is not None
+            return statement, read
+
+        shape = ("children", relation, page_shape(args), tuple(columns))
+        page = page_params(args)
+        found, read = await self._once(
+            (shape, tuple(parents), tuple(page.items())),
+            lambda: self._fetch(shape, build, {"fq_parents": parents, **page}),
         )
+        groups = _by_parent(parents, found)
         counts: dict[Any, int] = {}
         if item.connection.wants_total:
-            counts = await self._once(
-                ("count", relation, args.filter_key, tuple(parents)),
-                lambda: query.count_grouped(relation, parents),
+
+            def build_count() -> tuple[Select[Any], list[str]]:
+                query = args.filtered(self._query(model))
+                return query.count_grouped_statement(relation), ["parent", "count"]
+
+            count_shape = ("count_grouped", relation, args.filter_key)
+            counted, _ = await self._once(
+                (count_shape, tuple(parents)),
+                lambda: self._fetch(count_shape, build_count, {"fq_parents": parents}),
             )
+            counts = {row[0]: int(row[1]) for row in counted}
 
         async def total(index: int) -> int:
-            return counts[parents[index]]
+            return counts.get(parents[index], 0)
 
         shaped = await self.connections(
-            item.connection, args, [groups[p] for p in parents], columns, total
+            item.connection, args, [groups[p] for p in parents], read, total
         )
         return dict(zip(parents, shaped, strict=True))
 
@@ -225,6 +291,11 @@ class Runner:
         """Shape pages fetched with ``limit + 1`` (one per parent) into connection objects."""
         request, order = args.request, args.order
         cursors = plan.wants_cursors
+        at = [columns.index(name) for name in order.names]
+
+        def cursor(row: Row) -> str:
+            return encode_position(order, [row[index] for index in at])
+
         pages: list[list[Row]] = []
         infos: list[dict[str, Any]] = []
         for rows in fetched:
@@ -240,8 +311,8 @@ class Runner:
             pages.append(page)
             info: dict[str, Any] = {"has_next_page": has_next, "has_previous_page": has_previous}
             if cursors:
-                info["start_cursor"] = encode_cursor(order, page[0]) if page else None
-                info["end_cursor"] = encode_cursor(order, page[-1]) if page else None
+                info["start_cursor"] = cursor(page[0]) if page else None
+                info["end_cursor"] = cursor(page[-1]) if page else None
             infos.append(info)
         flat = [row for page in pages for row in page]
         shaped_by_plan: dict[int, list[dict[str, Any]]] = {}
@@ -256,7 +327,7 @@ class Runner:
                 if kind == "nodes":
                     out[key] = shaped_by_plan[id(detail)][start:end]
                 elif kind == "edges":
-                    out[key] = self._edges(detail, page, order, shaped_by_plan, start)
+                    out[key] = self._edges(detail, page, cursor, shaped_by_plan, start)
                 elif kind == "pageInfo":
                     out[key] = {
                         info_key: ("PageInfo" if attribute == "__typename" else info[attribute])
@@ -274,7 +345,7 @@ class Runner:
         self,
         plan: Any,
         page: list[Row],
-        order: Any,
+        cursor: Callable[[Row], str],
         shaped_by_plan: dict[int, list[dict[str, Any]]],
         start: int,
     ) -> list[dict[str, Any]]:
@@ -283,13 +354,21 @@ class Runner:
             edge: dict[str, Any] = {}
             for key, what, detail in plan.items:
                 if what == "cursor":
-                    edge[key] = encode_cursor(order, row)
+                    edge[key] = cursor(row)
                 elif what == "node":
                     edge[key] = shaped_by_plan[id(detail)][start + index]
                 else:
                     edge[key] = detail
             edges.append(edge)
         return edges
+
+
+def _by_parent(parents: Sequence[Any], rows: Sequence[Row]) -> dict[Any, list[Row]]:
+    """Rows of a grouped read (the parent's key last in each), by parent."""
+    groups: dict[Any, list[Row]] = {parent: [] for parent in parents}
+    for row in rows:
+        groups[row[-1]].append(row)
+    return groups
 
 
 def shaper(plan: ObjectPlan, columns: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:

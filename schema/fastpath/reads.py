@@ -1,0 +1,111 @@
+"""The fast path's reads: statement templates, compiled once, run on the driver.
+
+Each read (a lookup, a page of a list, a page per parent, a count, the rows
+behind a to-one relation) is built with the same query builders the
+resolvers use, but with placeholders for what changes between requests: the
+key, the parents' keys, the page size and the cursor position. The built
+statement is compiled once per shape (``fast_query.RawSelect``) and kept, so
+a request pays neither for building SQLAlchemy expressions nor for
+SQLAlchemy's execution machinery. Values that change the SQL itself (a
+filter's literals, the order, the trashed mode) are part of the shape.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from sqlalchemy import BindParameter, Select, bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fast_query import QueryBuilder, RawSelect, SelectTemplate, compile_select
+from schema.fields import ConnectionArgs
+from schema.pagination import PageRequest
+
+#: Compiled templates kept per application; past this, the least used go.
+MAX_TEMPLATES = 1024
+
+
+class Templates:
+    """An LRU of compiled statements by shape, shared by every request of an app."""
+
+    def __init__(self, size: int = MAX_TEMPLATES) -> None:
+        self._size = size
+        self._compiled: OrderedDict[Hashable, tuple[RawSelect | SelectTemplate, list[str]]] = (
+            OrderedDict()
+        )
+
+    def get(
+        self,
+        key: Hashable,
+        session: AsyncSession,
+        build: Callable[[], tuple[Select[Any], list[str]]],
+    ) -> tuple[RawSelect | SelectTemplate, list[str]]:
+        """The compiled template for ``key`` and the columns its rows carry, built if new."""
+        dialect = session.get_bind().dialect
+        key = (dialect.name, key)
+        found = self._compiled.get(key)
+        if found is not None:
+            self._compiled.move_to_end(key)
+            return found
+        statement, columns = build()
+        found = (compile_select(statement, dialect), columns)
+        self._compiled[key] = found
+        if len(self._compiled) > self._size:
+            self._compiled.popitem(last=False)
+        return found
+
+
+def placeholder_request(args: ConnectionArgs, model: type[Any]) -> PageRequest:
+    """``args``' page request with placeholders for the page size and cursor positions."""
+    request = args.request
+    names = args.order.names
+
+    def position(prefix: str, values: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        if values is None:
+            return None
+        return tuple(
+            bindparam(f"fq_{prefix}_{index}", type_=getattr(model, name).type)
+            for index, name in enumerate(names)
+        )
+
+    limit: BindParameter[Any] = bindparam("fq_limit")
+    return PageRequest(
+        limit,  # type: ignore[arg-type]
+        request.forward,
+        position("after", request.after),
+        position("before", request.before),
+    )
+
+
+def page_params(args: ConnectionArgs) -> dict[str, Any]:
+    """The values a page template's placeholders take for ``args``."""
+    request = args.request
+    params: dict[str, Any] = {"fq_limit": request.limit + 1}
+    for prefix, values in (("after", request.after), ("before", request.before)):
+        for index, value in enumerate(values or ()):
+            params[f"fq_{prefix}_{index}"] = value
+    return params
+
+
+def page_shape(args: ConnectionArgs) -> Hashable:
+    """What about a page changes its SQL: filter, trashed mode, order, direction, cursors."""
+    request = args.request
+    return (
+        args.filter_key,
+        args.order.signature,
+        request.forward,
+        request.after is not None,
+        request.before is not None,
+    )
+
+
+def paged(query: QueryBuilder[Any], args: ConnectionArgs, model: type[Any]) -> QueryBuilder[Any]:
+    """The filtered query in fetch order, bounded by cursor placeholders."""
+    return placeholder_request(args, model).apply(query, args.order)
+
+
+def row_columns(columns: Sequence[str], order_names: Sequence[str]) -> list[str]:
+    """The columns a read selects: the plan's, then the order keys cursors need."""
+    return list(dict.fromkeys([*columns, *order_names]))
