@@ -8,14 +8,16 @@ them and returns the column values to write.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import strawberry
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fast_query import QueryBuilder
+from fast_query import RawSelect, SelectTemplate, Trashed, compile_select
+from fast_query.query import soft_delete_criteria
 from schema.errors import UserInputError
 from schema.ids import parse_key
 from schema.resource import Resource
@@ -108,14 +110,11 @@ class Reference:
     unique: bool = False
 
     async def clean(self, value: Any, check: Check) -> Any:
+        """The key of the ID; whether its row is live is checked with the other rows."""
         try:
-            key = parse_key(str(value), self.resource.type_name, "")
+            return parse_key(str(value), self.resource.type_name, "")
         except UserInputError as exc:
             raise Invalid(next(iter(exc.fields.values()))) from None
-        query: QueryBuilder[Any] = QueryBuilder(self.resource.model, check.session)
-        if not await query.where(id=key).exists():
-            raise Invalid("not found")
-        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,27 +178,79 @@ class InputSpec:
             if value is None:
                 problems[path] = "must not be null"
                 continue
+            if isinstance(value, str) and "\x00" in value:
+                # PostgreSQL cannot store NUL in text; refuse it on both databases alike.
+                problems[path] = "must not contain the NUL character"
+                continue
             try:
                 values[self.column(name)] = await rule.clean(value, check)
             except Invalid as exc:
                 problems[path] = str(exc)
+        checks: list[tuple[str, RowCheck]] = []
         for name, rule in self.rules.items():
             column = self.column(name)
             path = _path(prefix, name)
-            if (
-                rule.unique
-                and path not in problems
-                and column in values
-                and await self._taken(check, column, values[column])
-            ):
-                problems[path] = "already taken"
+            if path in problems or column not in values:
+                continue
+            if isinstance(rule, Reference):
+                checks.append((path, RowCheck("live", rule.resource.model, "id", values[column])))
+            elif rule.unique:
+                checks.append(
+                    (path, RowCheck("taken", self.model, column, values[column], current_id))
+                )
+        if checks:
+            found = await run_checks(session, [row_check for _path_, row_check in checks])
+            for (path, row_check), exists in zip(checks, found, strict=True):
+                if row_check.kind == "live" and not exists:
+                    problems[path] = "not found"
+                elif row_check.kind == "taken" and exists:
+                    problems[path] = "already taken"
         if problems:
             raise UserInputError(problems)
         return values
 
-    async def _taken(self, check: Check, column: str, value: Any) -> bool:
-        query: QueryBuilder[Any] = QueryBuilder(self.model, check.session).with_trashed()
-        query = query.where(**{column: value})
-        if check.current_id is not None:
-            query = query.where(query.column("id") != check.current_id)
-        return await query.exists()
+
+@dataclass(frozen=True, slots=True)
+class RowCheck:
+    """Whether a row exists: a live row with this key, or any row taking this value."""
+
+    kind: str  # live | taken
+    model: type[Any]
+    column: str
+    value: Any
+    except_id: int | None = None
+
+
+_CHECKS: dict[Hashable, RawSelect | SelectTemplate] = {}
+
+
+async def run_checks(session: AsyncSession, checks: Sequence[RowCheck]) -> list[bool]:
+    """Every check of an input in one statement (one round trip), compiled once per shape."""
+    dialect = session.get_bind().dialect
+    shape = (dialect.name, *((c.kind, c.model, c.column, c.except_id is not None) for c in checks))
+    template = _CHECKS.get(shape)
+    if template is None:
+        template = _CHECKS[shape] = compile_select(_checks_statement(checks), dialect)
+    params: dict[str, Any] = {}
+    for index, check in enumerate(checks):
+        params[f"fq_check_{index}"] = check.value
+        if check.except_id is not None:
+            params[f"fq_except_{index}"] = check.except_id
+    rows = await template.fetch(await session.connection(), params)
+    return [bool(value) for value in rows[0]]
+
+
+def _checks_statement(checks: Sequence[RowCheck]) -> Select[Any]:
+    columns = []
+    for index, check in enumerate(checks):
+        table: Any = check.model
+        condition = getattr(table, check.column) == bindparam(f"fq_check_{index}")
+        found = exists().where(condition)
+        if check.kind == "live":
+            live = soft_delete_criteria(table, Trashed.WITHOUT)
+            if live is not None:
+                found = found.where(live)
+        elif check.except_id is not None:
+            found = found.where(table.id != bindparam(f"fq_except_{index}"))
+        columns.append(found.label(f"check_{index}"))
+    return cast("Select[Any]", select(*columns))
