@@ -14,6 +14,8 @@ want to tell them apart ask ``is_timeout``:
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -21,14 +23,17 @@ _PG_TIMEOUT_CODES = frozenset({"57014", "55P03"})
 
 
 def is_timeout(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database (or its pool) did not answer in time."""
+    """Whether ``exc`` says the database (or its pool) did not answer in time.
+
+    ``exc`` may come through SQLAlchemy (a ``DBAPIError``) or straight from the
+    driver (statements that ``RawSelect`` runs on the driver connection).
+    """
     if isinstance(exc, TimeoutError | PoolTimeout):
         return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    driver_error = exc.orig
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
     cause = getattr(driver_error, "__cause__", None)
     code = getattr(driver_error, "sqlstate", None) or getattr(cause, "sqlstate", None)
     if code is not None:
         return str(code) in _PG_TIMEOUT_CODES
-    return "database is locked" in str(driver_error)
+    sqlite = isinstance(exc, DBAPIError) or isinstance(driver_error, sqlite3.OperationalError)
+    return sqlite and "database is locked" in str(driver_error)

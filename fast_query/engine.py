@@ -6,13 +6,17 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_only
 
 #: Execution option that makes SQLite start the transaction with BEGIN IMMEDIATE,
 #: taking the write lock up front so a read-then-write transaction cannot fail
 #: to upgrade its lock. Set it on the connection of a write transaction.
 SQLITE_BEGIN_IMMEDIATE = "fast_query_sqlite_begin_immediate"
+
+_FRESH = "fast_query_fresh"
 
 
 def create_engine(
@@ -32,18 +36,28 @@ def create_engine(
     """Create an async engine for ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URLs.
 
     Args:
+        pool_size, max_overflow, pool_timeout: the connection pool, on
+            PostgreSQL and on a SQLite file (an in-memory database has none).
         statement_timeout: seconds a PostgreSQL statement may run before the
             server cancels it; ``None`` for no limit. SQLite has no equivalent.
-        connect_timeout: seconds to wait for a new PostgreSQL connection.
+        pool_pre_ping: check a pooled connection before handing it out, and
+            replace it (and every older one) when it turns out to be closed.
+        connect_timeout: seconds to wait for a new PostgreSQL connection, and
+            with asyncpg for a pooled one to answer its pre-ping.
         sqlite_busy_timeout: seconds SQLite waits on a locked database.
         options: passed to SQLAlchemy's ``create_async_engine``.
     """
     url = make_url(url)
     backend = url.get_backend_name()
     if backend == "sqlite":
+        if not is_memory_sqlite(url) and "poolclass" not in options:
+            # A file database gets SQLAlchemy's QueuePool, memory a pool without these knobs.
+            pool = {"pool_size": pool_size, "max_overflow": max_overflow}
+            options = {**pool, "pool_timeout": pool_timeout, **options}
         return _create_sqlite_engine(url, echo, sqlite_busy_timeout, options)
     connect_args: dict[str, Any] = dict(options.pop("connect_args", {}))
-    if url.get_driver_name() == "asyncpg":
+    asyncpg = url.get_driver_name() == "asyncpg"
+    if asyncpg:
         connect_args.setdefault("timeout", connect_timeout)
         if statement_timeout is not None:
             settings = dict(connect_args.get("server_settings", {}))
@@ -52,17 +66,54 @@ def create_engine(
             # The client gives up a little later than the server, so the
             # server's clear error usually wins over a client-side cancel.
             connect_args.setdefault("command_timeout", statement_timeout + 5)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_recycle=pool_recycle,
-        pool_pre_ping=pool_pre_ping,
+        pool_pre_ping=pool_pre_ping and not asyncpg,
         connect_args=connect_args,
         **options,
     )
+    if pool_pre_ping and asyncpg:
+        _pre_ping_asyncpg(engine, connect_timeout)
+    return engine
+
+
+def _pre_ping_asyncpg(engine: AsyncEngine, timeout: float) -> None:
+    """SQLAlchemy's pre-ping, but waiting at most ``timeout`` seconds for the answer.
+
+    SQLAlchemy's own pre-ping waits as long as any statement (asyncpg's
+    ``command_timeout``), so a database that stops answering without closing
+    its sockets (a host gone, a network cut, a frozen server) would hold every
+    checkout that long. Like SQLAlchemy's, it skips a connection just made.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _made(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_FRESH] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(
+        _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        if record.info.pop(_FRESH, False):
+            return
+        driver: Any = record.driver_connection  # the asyncpg connection
+        try:
+            await_only(driver.fetchrow(";", timeout=timeout))
+        except TimeoutError:
+            # Drop the socket now: closing it politely would wait on the silent server.
+            driver.terminate()
+            raise
+        except Exception as exc:
+            if not driver.is_closed():
+                raise
+            # Closed under us (the server restarted or went away): as SQLAlchemy's
+            # pre-ping does, drop every older pooled connection and reconnect once.
+            raise InvalidatePoolError("pre-ping: the connection was closed") from exc
 
 
 def is_memory_sqlite(url: URL) -> bool:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from server.settings import Settings
+
+#: Seconds ``ftf serve`` gives in-flight requests on SIGTERM: under the 30 s that
+#: orchestrators commonly wait before SIGKILL, so the pool still gets closed.
+GRACEFUL_SHUTDOWN_SECONDS = 25
 
 cli = typer.Typer(
     name="ftf",
@@ -133,13 +139,27 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
+    timeout_graceful_shutdown: Annotated[
+        int,
+        typer.Option(
+            min=0, help="On SIGTERM, seconds in-flight requests get to finish before cancelling."
+        ),
+    ] = GRACEFUL_SHUTDOWN_SECONDS,
 ) -> None:
-    """Migrate the database, then serve the API with uvicorn."""
+    """Migrate the database, then serve the API with uvicorn.
+
+    SIGTERM (or Ctrl+C) shuts down gracefully: no new connections, in-flight
+    requests finish (for at most ``--timeout-graceful-shutdown`` seconds),
+    then the database pool closes; after SIGTERM the command exits 0.
+    """
     import uvicorn
 
     migrate("head", check=False)
     display = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     typer.secho(f"GraphiQL: http://{display}:{port}/graphql", fg=typer.colors.GREEN)
+    # uvicorn handles SIGTERM itself, then raises it again once it has shut down
+    # so the previous handler runs: make that one a clean exit, not a kill.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     uvicorn.run(
         "server.app:app",
         host=host,
@@ -149,7 +169,12 @@ def serve(
         proxy_headers=True,
         server_header=False,
         access_log=False,  # the app logs one structured line per request
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
+
+
+def _exit_after_shutdown(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:

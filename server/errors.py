@@ -3,7 +3,9 @@
 Domain errors keep their meaning (``RecordNotFound`` -> ``NOT_FOUND``,
 ``UserInputError`` -> ``BAD_USER_INPUT``); anything unexpected becomes
 ``INTERNAL_SERVER_ERROR`` with a generic message and the request id, and the
-exception goes to the log under that id, never to the client.
+exception goes to the log under that id, never to the client. A database
+timeout (a statement, lock, pool or connection wait that ran out) is still
+``INTERNAL_SERVER_ERROR``, with a message that says so.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from fast_query import RecordNotFound
+from fast_query import RecordNotFound, is_timeout
 from schema.errors import UserInputError
 
 logger = logging.getLogger("server.errors")
@@ -27,6 +29,7 @@ QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 INTERNAL_MESSAGE = "Internal server error: something went wrong on our side."
+TIMEOUT_MESSAGE = "Internal server error: the database did not answer in time. Try again later."
 
 
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -46,7 +49,12 @@ def request_error(error_: GraphQLError, code: str) -> dict[str, Any]:
 def internal_error(exc: BaseException, request_id: str) -> dict[str, Any]:
     """``INTERNAL_SERVER_ERROR`` for a failure outside any field; the details go to the log."""
     logger.error("unexpected error in request [request %s]", request_id, exc_info=exc)
-    return error(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, requestId=request_id)
+    return error(internal_message(exc), INTERNAL_SERVER_ERROR, requestId=request_id)
+
+
+def internal_message(exc: BaseException | None) -> str:
+    """The generic sentence for ``INTERNAL_SERVER_ERROR``: nothing of ``exc`` but its kind."""
+    return TIMEOUT_MESSAGE if exc is not None and is_timeout(exc) else INTERNAL_MESSAGE
 
 
 def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -66,6 +74,6 @@ def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
             request_id,
             exc_info=original or error_,
         )
-        formatted["message"] = INTERNAL_MESSAGE
+        formatted["message"] = internal_message(original)
         formatted["extensions"] = {"code": INTERNAL_SERVER_ERROR, "requestId": request_id}
     return formatted
