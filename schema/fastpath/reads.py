@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fast_query import QueryBuilder, RawSelect, SelectTemplate, compile_select
+from fast_query import BaseRepository, QueryBuilder, RawSelect, SelectTemplate, compile_select
 from schema.fields import ConnectionArgs
 from schema.pagination import PageRequest
 
@@ -38,12 +38,19 @@ class Templates:
 
     def get(
         self,
-        key: Hashable,
+        key: Hashable | None,
         session: AsyncSession,
         build: Callable[[], tuple[Select[Any], list[str]]],
     ) -> tuple[RawSelect | SelectTemplate, list[str]]:
-        """The compiled template for ``key`` and the columns its rows carry, built if new."""
+        """The compiled template for ``key`` and the columns its rows carry, built if new.
+
+        A ``None`` key builds and compiles a statement that is not kept (one
+        that may depend on the request, see ``static_query``).
+        """
         dialect = session.get_bind().dialect
+        if key is None:
+            statement, columns = build()
+            return compile_select(statement, dialect), columns
         key = (dialect.name, key)
         found = self._compiled.get(key)
         if found is not None:
@@ -55,6 +62,15 @@ class Templates:
         if len(self._compiled) > self._size:
             self._compiled.popitem(last=False)
         return found
+
+
+def static_query(repository: Any) -> bool:
+    """Whether a repository's ``query()`` is the generic one, the same for every request.
+
+    A repository may narrow ``query()`` with request state (a tenant, a user):
+    a statement built from it must not be kept for other requests.
+    """
+    return type(repository).query is BaseRepository.query
 
 
 def placeholder_request(args: ConnectionArgs, model: type[Any]) -> PageRequest:

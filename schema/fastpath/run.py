@@ -34,7 +34,14 @@ from schema.fastpath.plan import (
     Scalar,
     ToOne,
 )
-from schema.fastpath.reads import Templates, page_params, page_shape, paged, row_columns
+from schema.fastpath.reads import (
+    Templates,
+    page_params,
+    page_shape,
+    paged,
+    row_columns,
+    static_query,
+)
 from schema.fields import ConnectionArgs, lookup_key
 from schema.ids import to_global_id
 from schema.pagination import encode_position
@@ -111,7 +118,7 @@ class Runner:
 
     async def _fetch(
         self,
-        shape: Hashable,
+        shape: Hashable | None,
         build: Callable[[], tuple[Select[Any], list[str]]],
         params: dict[str, Any],
     ) -> tuple[Sequence[Sequence[Any]], list[str]]:
@@ -135,7 +142,9 @@ class Runner:
             query = query.where(query.column("id") == bindparam("fq_key"))
             return query.rows_statement(*columns), columns
 
-        shape = ("lookup", plan.model, type(repository), mode, tuple(columns))
+        shape: Hashable | None = ("lookup", plan.model, type(repository), mode, tuple(columns))
+        if not static_query(repository):
+            shape = None
         rows, read = await self._fetch(shape, build, {"fq_key": key})
         if not rows:
             raise Fallback("not found")
@@ -153,14 +162,24 @@ class Runner:
                 *columns
             ), columns
 
-        shape = ("listing", model, type(repository), page_shape(args), tuple(columns))
+        shape: Hashable | None = (
+            "listing",
+            model,
+            type(repository),
+            page_shape(args),
+            tuple(columns),
+        )
+        if not static_query(repository):
+            shape = None
         rows, read = await self._fetch(shape, build, page_params(args))
 
         async def total(_index: int) -> int:
             def build_count() -> tuple[Select[Any], list[str]]:
                 return args.filtered(repository.query()).count_statement(), ["count"]
 
-            count_shape = ("count", model, type(repository), args.filter_key)
+            count_shape: Hashable | None = ("count", model, type(repository), args.filter_key)
+            if not static_query(repository):
+                count_shape = None
             counted, _ = await self._fetch(count_shape, build_count, {})
             return int(counted[0][0])
 
