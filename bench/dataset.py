@@ -115,11 +115,16 @@ async def _pg_query(dsn: str, sql: str, rows: bool) -> list[Any]:
         await asyncio.wait_for(connection.close(), timeout=10)
 
 
+def sqlite_path(target: Target) -> Path:
+    """The file of a SQLite target (``sqlite:///file``)."""
+    return Path(target.floor_url.removeprefix("sqlite:///"))
+
+
 def query(target: Target, sql: str, *, rows: bool = True) -> list[Any]:
     """The rows of one statement without parameters, in autocommit mode."""
     if target.kind == "postgresql":
         return asyncio.run(_pg_query(target.floor_url, sql, rows))
-    connection = sqlite3.connect(SQLITE_FILE, timeout=30, isolation_level=None)
+    connection = sqlite3.connect(sqlite_path(target), timeout=30, isolation_level=None)
     try:
         return connection.execute(sql).fetchall()
     finally:
@@ -195,11 +200,16 @@ def _marker_matches(target: Target, state: dict[str, Any]) -> bool:
     )
 
 
+def migrate(target: Target) -> None:
+    """``ftf migrate`` on ``target``."""
+    _ftf(target, ["migrate"], MIGRATE_TIMEOUT)
+
+
 def prepare(target: Target, log: Log) -> Params:
     """Make ``target`` hold the standard data set (seeding only when needed); pick the rows."""
     _ensure_database(target)
     log(f"{target.kind}: ftf migrate")
-    _ftf(target, ["migrate"], MIGRATE_TIMEOUT)
+    migrate(target)
     state = _state(target)
     if _marker_matches(target, state):
         seeded = json.loads(target.marker.read_text(encoding="utf-8"))["state"]

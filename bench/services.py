@@ -122,12 +122,25 @@ def server_environment(target: Target) -> dict[str, str]:
     }
 
 
-def start_server(target: Target) -> Service:
-    """``ftf serve`` (migrates, then uvicorn with one worker) on a free port."""
+def start_server(
+    target: Target,
+    *,
+    workers: int = 1,
+    environment: dict[str, str] | None = None,
+    name: str | None = None,
+) -> Service:
+    """``ftf serve`` (migrates, then uvicorn with ``workers`` workers) on a free port.
+
+    ``environment`` replaces the benchmark's settings (``server_environment``);
+    ``name`` names the service and its log file (default ``<kind>-server``).
+    """
     port = free_port()
-    env = {**os.environ, **server_environment(target)}
-    command = [*ftf_command(), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
-    return _start(f"{target.kind}-server", command, env, port)
+    settings = server_environment(target) if environment is None else environment
+    env = {**os.environ, **settings}
+    command = [
+        *ftf_command(), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers),
+    ]  # fmt: skip
+    return _start(name or f"{target.kind}-server", command, env, port)
 
 
 def start_floor(target: Target) -> Service:
