@@ -160,4 +160,13 @@ def _create_sqlite_engine(
 
 
 def _unicode_lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
+    """Lower-case one character at a time, with the simple mapping, as PostgreSQL does.
+
+    ``str.lower()`` alone applies two rules PostgreSQL does not: a word-final
+    capital sigma becomes "ς" (so "ΑΣ" would not contain a lowered "Σ", and
+    ``iContains`` would find less than ``contains``), and "İ" becomes two code
+    points. These are the only characters where the two mappings differ.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.replace("Σ", "σ").replace("İ", "i").lower()

@@ -111,6 +111,7 @@ class _State:
     counts: tuple[str, ...] = ()
     trashed: Trashed = Trashed.WITHOUT
     columns: tuple[ColumnElement[Any], ...] = field(default=())
+    for_update: bool = False
 
 
 class QueryBuilder(Generic[ModelT]):
@@ -235,6 +236,20 @@ class QueryBuilder(Generic[ModelT]):
 
     def trashed(self, mode: Trashed) -> Self:
         return self._with(trashed=mode)
+
+    # -- locking --------------------------------------------------------------
+
+    def lock_for_update(self) -> Self:
+        """Lock the rows read until the transaction ends, as a write that reads first needs.
+
+        Once the lock is held, a concurrent transaction that changed a row has
+        committed, and a row it took out of the filter (a soft delete) is not
+        found; the objects read are refreshed from the rows. On PostgreSQL it
+        is ``FOR NO KEY UPDATE``: writers of a row queue, inserts that only
+        reference it (a foreign key) do not. SQLite has no row locks; its
+        write transactions already run one at a time.
+        """
+        return self._with(for_update=True)
 
     # -- ordering and paging --------------------------------------------------
 
@@ -406,6 +421,10 @@ class QueryBuilder(Generic[ModelT]):
             statement = statement.offset(state.offset)
         if state.loads:
             statement = statement.options(*state.loads)
+        if state.for_update:
+            statement = statement.with_for_update(key_share=True).execution_options(
+                populate_existing=True
+            )
         return statement
 
     def to_sql(self, dialect: str | Dialect | None = None) -> str:

@@ -49,13 +49,22 @@ class BaseRepository(Generic[ModelT]):
 
     # -- reads ----------------------------------------------------------------
 
-    async def find(self, id: Any, *, trashed: Trashed = Trashed.WITHOUT) -> ModelT | None:
-        """The row with primary key ``id``, or ``None`` (soft-deleted rows per ``trashed``)."""
-        return await self.query().trashed(trashed).where(self._pk() == id).first()
+    async def find(
+        self, id: Any, *, trashed: Trashed = Trashed.WITHOUT, for_update: bool = False
+    ) -> ModelT | None:
+        """The row with primary key ``id``, or ``None`` (soft-deleted rows per ``trashed``).
 
-    async def find_or_fail(self, id: Any, *, trashed: Trashed = Trashed.WITHOUT) -> ModelT:
+        ``for_update`` locks the row for the rest of the transaction, as a
+        write that depends on what it reads needs (``QueryBuilder.lock_for_update``).
+        """
+        query = self.query().trashed(trashed).where(self._pk() == id)
+        return await (query.lock_for_update() if for_update else query).first()
+
+    async def find_or_fail(
+        self, id: Any, *, trashed: Trashed = Trashed.WITHOUT, for_update: bool = False
+    ) -> ModelT:
         """The row with primary key ``id``; ``RecordNotFound`` when there is none."""
-        row = await self.find(id, trashed=trashed)
+        row = await self.find(id, trashed=trashed, for_update=for_update)
         if row is None:
             raise RecordNotFound(self.model.__name__, id)
         return row
@@ -161,7 +170,7 @@ class BaseRepository(Generic[ModelT]):
             if not _matches(target, trashed):
                 raise RecordNotFound(self.model.__name__, _identity(target))
             return cast(ModelT, target)
-        return await self.find_or_fail(target, trashed=trashed)
+        return await self.find_or_fail(target, trashed=trashed, for_update=True)
 
     async def _persist(self) -> None:
         with integrity_errors():

@@ -105,7 +105,8 @@ def restore(resource: Resource[Any], node: Any, description: str) -> Any:
 
 
 async def _live(repository: Any, resource: Resource[Any], key: int, id: str) -> Any:
-    row = await repository.find(key)
+    """The live row to change, locked: a concurrent change or delete of it comes first."""
+    row = await repository.find(key, for_update=True)
     if row is None:
         raise RecordNotFound(resource.type_name, id)
     return row

@@ -29,6 +29,15 @@ T = TypeVar("T")
 
 #: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.
 MAX_FILTER_DEPTH = 10
+#: A filter may hold at most this many conditions and values in all: each becomes a
+#: clause or a bound parameter, and a statement takes at most 32,767 parameters
+#: (PostgreSQL; SQLite 32,766 by default), so a longer ``in`` list or ``or`` would
+#: fail in the database instead of here.
+MAX_FILTER_TERMS = 1000
+#: The longest ``contains``/``iContains``/``startsWith``/``endsWith`` value: SQLite
+#: refuses ``LIKE`` patterns over 50,000 bytes, and this many code points, escaped,
+#: stay under that.
+MAX_PATTERN_LENGTH = 10_000
 
 _LOGICAL = {"and_", "or_", "not_"}
 
@@ -93,6 +102,11 @@ class StringFilter:
             for name, value in self._values()
             if "\x00" in value
         }
+        problems.update(
+            (f"{path}.{name}", f"must be at most {MAX_PATTERN_LENGTH} characters")
+            for name, value in self._values()
+            if name in _PATTERN_OPERATORS and len(value) > MAX_PATTERN_LENGTH
+        )
         if problems:
             # PostgreSQL refuses NUL in text (and SQLite cuts LIKE patterns at it).
             raise UserInputError(problems)
@@ -137,6 +151,7 @@ _STRING_OPERATORS = {
     "starts_with": "startsWith",
     "ends_with": "endsWith",
 }
+_PATTERN_OPERATORS = {"contains", "iContains", "startsWith", "endsWith"}
 
 
 @strawberry.input(description="Conditions on a boolean.")
@@ -182,6 +197,22 @@ class DateTimeFilter:
         return parts
 
 
+class _TooManyTerms(Exception):
+    """The filter holds more than ``MAX_FILTER_TERMS`` conditions and values."""
+
+
+@dataclasses.dataclass(slots=True)
+class _Terms:
+    """How many more conditions and values the filter being translated may hold."""
+
+    left: int = MAX_FILTER_TERMS
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise _TooManyTerms
+
+
 def filter_condition(
     model: type[Any],
     where: Any,
@@ -189,6 +220,7 @@ def filter_condition(
     type_names: dict[type[Any], str],
     path: str = "where",
     depth: int = 0,
+    terms: _Terms | None = None,
 ) -> ColumnElement[bool] | None:
     """The SQL condition of a filter input on ``model``; ``None`` for an empty filter.
 
@@ -198,6 +230,14 @@ def filter_condition(
     """
     if not _given(where):
         return None
+    if terms is None:
+        try:
+            return filter_condition(
+                model, where, type_names=type_names, path=path, depth=depth, terms=_Terms()
+            )
+        except _TooManyTerms:
+            message = f"filters may hold at most {MAX_FILTER_TERMS} conditions and values"
+            raise UserInputError({path: message}) from None
     if depth > MAX_FILTER_DEPTH:
         raise UserInputError({path: f"filters may nest at most {MAX_FILTER_DEPTH} levels"})
     definition = get_object_definition(where, strict=True)
@@ -210,7 +250,7 @@ def filter_condition(
         field_path = f"{path}.{field.graphql_name or field.python_name}"
         try:
             condition = _field_condition(
-                model, field.python_name, value, type_names, field_path, depth
+                model, field.python_name, value, type_names, field_path, depth, terms
             )
         except UserInputError as exc:
             problems.update(exc.fields)
@@ -231,13 +271,15 @@ def _field_condition(
     type_names: dict[type[Any], str],
     path: str,
     depth: int,
+    terms: _Terms,
 ) -> ColumnElement[bool] | None:
     def nested(target: type[Any], inner: Any, inner_path: str) -> ColumnElement[bool]:
         condition = filter_condition(
-            target, inner, type_names=type_names, path=inner_path, depth=depth + 1
+            target, inner, type_names=type_names, path=inner_path, depth=depth + 1, terms=terms
         )
         return true() if condition is None else condition
 
+    terms.spend(_term_count(value))
     if name in _LOGICAL:
         if name == "not_":
             return not_(nested(model, value, path))
@@ -264,6 +306,16 @@ def _field_condition(
         none = nested(target, value.none, f"{path}.none")
         conditions.append(not_(attribute.any(none if live is None else and_(live, none))))
     return and_(*conditions) if conditions else None
+
+
+def _term_count(value: Any) -> int:
+    """What one filter field adds: its list's items, its operators' values, or itself."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, (IDFilter, StringFilter, BooleanFilter, DateTimeFilter)):
+        given = [getattr(value, field.name) for field in dataclasses.fields(value)]
+        return sum(len(v) if isinstance(v, list) else 1 for v in given if _given(v))
+    return 1
 
 
 def filter_key(where: Any) -> Any:

@@ -30,15 +30,16 @@ from graphql import (
     validate,
 )
 from graphql.validation import ASTValidationRule
+from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
 from schema.fastpath import FastPath, OperationPlan
-from schema.limits import query_cost, too_complex
+from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
 from server import observability
 from server.container import Container
@@ -61,6 +62,10 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _CACHE_SIZE = 512
 _CACHEABLE_LENGTH = 16 * 1024
+#: What graphql-core says when its validation work budget runs out (not its error limit).
+_VALIDATION_ABORTED = "Validation aborted."
+#: The request log's status for a client that left before its request was read (nginx's).
+CLIENT_CLOSED_REQUEST = 499
 
 
 class FastPathMismatch(AssertionError):
@@ -138,6 +143,11 @@ class GraphQLHTTP:
             return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
         except FastPathMismatch:
             raise
+        except ClientDisconnect:
+            # The client went away before its body was read: nothing ran and nobody is
+            # left to answer. Not a server error: no traceback, no INTERNAL_SERVER_ERROR.
+            logger.info("client disconnected before its request was read [request %s]", request_id)
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         except Exception as exc:
             # Outside any field (the database gone before the first statement, a bug):
             # still the contract's INTERNAL_SERVER_ERROR, never a bare 500 page.
@@ -216,6 +226,11 @@ class GraphQLHTTP:
             raise HTTPProblem(405, f"A {operation.operation.value} needs POST.", {"Allow": "POST"})
         if prepared.errors:
             return {"errors": prepared.errors}, failed
+        values = variable_values(graphql_request.variables)
+        if values > MAX_VARIABLE_VALUES:
+            message = f"The variables hold more than {MAX_VARIABLE_VALUES} values."
+            too_many = error(message, QUERY_TOO_COMPLEX, limit=MAX_VARIABLE_VALUES, actual=values)
+            return {"errors": [too_many]}, failed
         cost = query_cost(
             self.schema._schema,
             prepared.document,
@@ -266,7 +281,7 @@ class GraphQLHTTP:
         errors = validate(self.schema._schema, document, self.limit_rules)
         if not errors:
             errors = validate(self.schema._schema, document, self.rules)
-        return Prepared(document, [request_error(e, GRAPHQL_VALIDATION_FAILED) for e in errors])
+        return Prepared(document, [_validation_error(e) for e in errors])
 
     def _plan(self, prepared: Prepared, operation: OperationDefinitionNode) -> OperationPlan | None:
         if not self.settings.graphql_fast_path or operation.operation is not OperationType.QUERY:
@@ -355,6 +370,14 @@ class GraphQLHTTP:
                 result = await result
             assert isinstance(result, ExecutionResult)
             return result
+
+
+def _validation_error(exc: GraphQLError) -> dict[str, Any]:
+    if isinstance(exc, ValidationAbortedError) and exc.message == _VALIDATION_ABORTED:
+        # graphql-core ran out of its work budget (comparing thousands of same-named
+        # fields, say) on a document that may well be valid: it is too complex, not invalid.
+        return error("The document is too complex to validate.", QUERY_TOO_COMPLEX)
+    return request_error(exc, GRAPHQL_VALIDATION_FAILED)
 
 
 async def _read_only(session: AsyncSession) -> None:

@@ -198,10 +198,16 @@ class _Planner:
     def collect(
         self, type_: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None]
     ) -> dict[str, list[FieldNode]]:
-        """Fields by response key, as execution merges them (first occurrence orders)."""
+        """Fields by response key, as execution merges them (first occurrence orders).
+
+        As in execution, a fragment is spread once per collection, however often
+        it is named: a fragment spreading another twice, twenty levels deep, is
+        collected in linear time, not in 2**20 visits.
+        """
         collected: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
         for selection_set in selection_sets:
-            self._collect(type_, selection_set, collected, set())
+            self._collect(type_, selection_set, collected, visited)
         return collected
 
     def _collect(
@@ -209,7 +215,7 @@ class _Planner:
         type_: GraphQLObjectType,
         selection_set: SelectionSetNode | None,
         collected: dict[str, list[FieldNode]],
-        seen: set[str],
+        visited: set[str],
     ) -> None:
         if selection_set is None:
             return
@@ -222,14 +228,15 @@ class _Planner:
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 if condition is None or self._applies(condition.name.value, type_):
-                    self._collect(type_, selection.selection_set, collected, seen)
+                    self._collect(type_, selection.selection_set, collected, visited)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
+                if fragment is None or name in visited:
                     continue
+                visited.add(name)
                 if self._applies(fragment.type_condition.name.value, type_):
-                    self._collect(type_, fragment.selection_set, collected, seen | {name})
+                    self._collect(type_, fragment.selection_set, collected, visited)
 
     def _applies(self, condition: str, type_: GraphQLObjectType) -> bool:
         if condition == type_.name:

@@ -11,6 +11,7 @@ size is capped at the maximum, since a larger one is refused anyway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -138,35 +139,50 @@ class _Cost:
         """The cost of one row's selection inside a connection (edges/node and nodes)."""
         node_type = get_named_type(connection.fields["nodes"].type)
         assert isinstance(node_type, (GraphQLObjectType, GraphQLInterfaceType))
-        total = 0
-        for field in self._fields(selection_set):
-            if field.name.value == "nodes":
-                total += self.selection(field.selection_set, node_type)
-            elif field.name.value == "edges":
-                for edge_field in self._fields(field.selection_set):
-                    if edge_field.name.value == "node":
-                        total += self.selection(edge_field.selection_set, node_type)
-        return total
 
-    def _fields(self, selection_set: SelectionSetNode | None) -> list[FieldNode]:
-        """The fields of a selection set with fragments flattened (no memo needed here)."""
-        found: list[FieldNode] = []
+        def node(field: FieldNode) -> int:
+            if field.name.value != "node":
+                return 0
+            return self.selection(field.selection_set, node_type)
+
+        def row(field: FieldNode) -> int:
+            if field.name.value == "nodes":
+                return self.selection(field.selection_set, node_type)
+            if field.name.value == "edges":
+                return self._sum(field.selection_set, "edge", node)
+            return 0
+
+        return self._sum(selection_set, "connection", row)
+
+    def _sum(
+        self, selection_set: SelectionSetNode | None, role: str, value: Callable[[FieldNode], int]
+    ) -> int:
+        """``value`` summed over the fields of a selection set, fragments counted per spread.
+
+        A fragment's sum is memoized (by ``role``: a connection's or an edge's
+        fields), so fragments spreading fragments are measured in linear time.
+        """
+        total = 0
         if selection_set is None:
-            return found
+            return total
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                found.append(selection)
+                total += value(selection)
             elif isinstance(selection, InlineFragmentNode):
-                found.extend(self._fields(selection.selection_set))
+                total += self._sum(selection.selection_set, role, value)
             elif isinstance(selection, FragmentSpreadNode):
-                definition = self.fragments.get(selection.name.value)
-                if definition is not None and selection.name.value not in self._in_progress:
-                    self._in_progress.add(selection.name.value)
+                key = f"{role}:{selection.name.value}"
+                if key not in self._memo:
+                    definition = self.fragments.get(selection.name.value)
+                    if definition is None or key in self._in_progress:
+                        continue
+                    self._in_progress.add(key)
                     try:
-                        found.extend(self._fields(definition.selection_set))
+                        self._memo[key] = self._sum(definition.selection_set, role, value)
                     finally:
-                        self._in_progress.discard(selection.name.value)
-        return found
+                        self._in_progress.discard(key)
+                total += self._memo[key]
+        return total
 
     def _page_size(self, node: FieldNode) -> int:
         for name in ("first", "last"):

@@ -150,6 +150,25 @@ def test_statement_binds_values_as_parameters() -> None:
     assert compiled.params == {"name_1": "Ada'; DROP TABLE users; --"}
 
 
+@pytest.mark.parametrize(
+    ("dialect", "lock"),
+    [
+        pytest.param(
+            make_url("postgresql+asyncpg://").get_dialect()(), " FOR NO KEY UPDATE", id="pg"
+        ),
+        pytest.param(sqlite.dialect(), "", id="sqlite-has-no-row-locks"),
+    ],
+)
+def test_lock_for_update_locks_the_rows_read(dialect: Any, lock: str) -> None:
+    query = QueryBuilder(User).where(id=3)
+
+    locked = query.lock_for_update()
+
+    assert locked.to_sql(dialect) == query.to_sql(dialect) + lock
+    assert locked.statement.get_execution_options() == {"populate_existing": True}
+    assert query.statement.get_execution_options() == {}
+
+
 def test_builders_are_generative() -> None:
     base = QueryBuilder(User).where(name="Ada")
     narrowed = base.where(email="ada@example.com").order_by("id").limit(3)

@@ -14,6 +14,7 @@ from fast_query import Base
 from server.app import create_app
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, at, insert_dataset
+from tests.schema.support import bulk_insert_dataset, crowd_rows
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,19 @@ async def app(database_url: str) -> AsyncIterator[Starlette]:
     # Every query the tests send runs on the fast path and again through the
     # resolvers; the response fails unless both give the same data.
     application = create_app(Settings(database_url=database_url, graphql_fast_path_verify=True))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def unverified_app(database_url: str) -> AsyncIterator[Starlette]:
+    """The app as production runs it: the fast path answers alone, unverified.
+
+    For reads that race writes: verifying runs a query again through the
+    resolvers, and a write committed in between makes the two differ with
+    nothing wrong. Use it with ``committed_engine``, which empties the tables.
+    """
+    application = create_app(Settings(database_url=database_url))
     async with application.router.lifespan_context(application):
         yield application
 
@@ -113,6 +127,4 @@ async def blog(committed_engine: AsyncEngine, client: httpx.AsyncClient) -> Data
 @pytest.fixture
 async def crowd(committed_engine: AsyncEngine, client: httpx.AsyncClient) -> Dataset:
     """25 users with 0 to 5 posts each and 0 to 3 comments per post (``support.crowd_rows``)."""
-    from tests.schema.support import bulk_insert_dataset, crowd_rows
-
     return await bulk_insert_dataset(committed_engine, **crowd_rows())

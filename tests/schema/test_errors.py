@@ -233,7 +233,9 @@ async def test_query_too_complex_over_the_token_limit(gql: GraphQL) -> None:
 class BrokenUsers(UserRepository):
     """A repository whose lookups fail the way a bug or a driver would."""
 
-    async def find(self, id: Any, *, trashed: Trashed = Trashed.WITHOUT) -> Any:
+    async def find(
+        self, id: Any, *, trashed: Trashed = Trashed.WITHOUT, for_update: bool = False
+    ) -> Any:
         raise RuntimeError("secret detail: SELECT password FROM users")
 
 
