@@ -115,19 +115,32 @@ class _State:
 
 
 class QueryBuilder(Generic[ModelT]):
-    """Eloquent-style queries on one model, typed by that model."""
+    """Eloquent-style queries on one model, typed by that model.
 
-    __slots__ = ("_session", "_state", "model")
+    Terminals (``get``, ``count``...) run on ``session``. Without a session a
+    builder still makes statements; ``dialect`` (``"postgresql"``,
+    ``"sqlite"``) names the database those that differ by database are for.
+    """
+
+    __slots__ = ("_dialect", "_session", "_state", "model")
 
     def __init__(
-        self, model: type[ModelT], session: AsyncSession | None = None, *, _state: _State = _State()
+        self,
+        model: type[ModelT],
+        session: AsyncSession | None = None,
+        *,
+        dialect: str | None = None,
+        _state: _State = _State(),
     ) -> None:
         self.model = model
         self._session = session
+        self._dialect = dialect
         self._state = _state
 
     def _with(self, **changes: Any) -> Self:
-        return type(self)(self.model, self._session, _state=replace(self._state, **changes))
+        return type(self)(
+            self.model, self._session, dialect=self._dialect, _state=replace(self._state, **changes)
+        )
 
     def column(self, ref: ColumnRef) -> ColumnElement[Any]:
         """The column ``ref`` names on this model (a name, attribute or expression)."""
@@ -173,8 +186,7 @@ class QueryBuilder(Generic[ModelT]):
         any number of keys, and no driver limit on parameters applies.
         Without ``keys`` the parameter is a placeholder named ``fq_parents``.
         """
-        dialect = self.session.get_bind().dialect.name
-        return self.where(key_in(self.column(column), parents_param(keys), dialect))
+        return self.where(key_in(self.column(column), parents_param(keys), self.dialect_name))
 
     def where_not_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
         values = list(values)
@@ -443,6 +455,13 @@ class QueryBuilder(Generic[ModelT]):
         compiled = self.statement.compile(dialect=chosen, compile_kwargs={"literal_binds": True})
         return str(compiled)
 
+    @property
+    def dialect_name(self) -> str:
+        """The database the statements are for: the session's, else the one given."""
+        if self._session is None and self._dialect is not None:
+            return self._dialect
+        return self.session.get_bind().dialect.name
+
     # -- terminals ------------------------------------------------------------
 
     @property
@@ -590,7 +609,7 @@ class QueryBuilder(Generic[ModelT]):
             parents_param(parent_ids),
             limit_per_parent,
             columns is None,
-            self.session.get_bind().dialect.name,
+            self.dialect_name,
         )
         return statement, read
 
@@ -624,7 +643,7 @@ class QueryBuilder(Generic[ModelT]):
             parent_link(relation, self.model),
             self.criteria,
             parents_param(parent_ids),
-            self.session.get_bind().dialect.name,
+            self.dialect_name,
         )
 
     async def count_grouped(

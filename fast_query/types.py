@@ -39,4 +39,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         stored: datetime = value
+        if stored.tzinfo is UTC:  # asyncpg's timestamptz values
+            return stored
         return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)

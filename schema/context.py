@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -16,6 +17,10 @@ class ServiceScope(Protocol):
     """The request's container scope (``server.container.Scope``)."""
 
     async def get(self, key: type[T]) -> T: ...
+
+    def provider(self, key: object) -> Callable[..., Any]:
+        """What would make ``key`` here (a class, a factory), without making it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

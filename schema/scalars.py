@@ -9,9 +9,11 @@ from strawberry.types.scalar import ScalarDefinition
 
 
 def serialize_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    # Values read from the database are UTC already: skip the conversion (a large
+    # share of a list's time when every row has a date).
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def parse_datetime(value: object) -> datetime:

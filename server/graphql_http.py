@@ -38,7 +38,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
-from schema.fastpath import FastPath, OperationPlan
+from schema.fastpath import FastPath, OperationPlan, ReadConnection
 from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
 from server import observability
@@ -304,14 +304,13 @@ class GraphQLHTTP:
         read_only = operation.operation is OperationType.QUERY
         if plan is not None:
             async with self.container.scope() as scope:
-                session = await scope.get(AsyncSession)
-                await _read_only(session)
+                reads = await scope.get(ReadConnection)
                 data = await self.fast_path.run(
                     plan,
                     operation,
                     graphql_request.variables,
                     scope,
-                    session,
+                    reads.connection,
                     self.limits,
                     strict=self.settings.graphql_fast_path_verify,
                 )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fast_query import create_engine, create_session_factory
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from schema.fastpath import ReadConnection
 from schema.loaders import Loaders
 from server.container import Container
 from server.observability import count_statements
@@ -47,12 +48,28 @@ async def provide_session(
         await session.close()
 
 
+async def provide_read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConnection]:
+    """The fast path's connection: from the pool, no session around it.
+
+    Reads as the resolvers' sessions do: in autocommit on PostgreSQL (no
+    BEGIN/ROLLBACK round trips, see ``graphql_http._read_only``), in one
+    transaction, so from one snapshot, on SQLite (where BEGIN costs no trip).
+    """
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await connection.begin()
+        yield ReadConnection(connection)
+
+
 def build_container(settings: Settings) -> Container:
     container = Container()
     container.instance(Settings, settings)
     container.singleton(AsyncEngine, provide_engine)
     container.singleton(async_sessionmaker, provide_session_factory)
     container.scoped(AsyncSession, provide_session)
+    container.scoped(ReadConnection, provide_read_connection)
     for repository in REPOSITORIES:
         container.scoped(repository)
     container.scoped(Loaders)

@@ -13,12 +13,13 @@ give the same ``data`` (a test setting runs both and compares them).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
 from graphql.execution.values import get_variable_values
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fast_query import is_timeout
 from schema.context import PageLimits, ServiceScope
@@ -26,9 +27,23 @@ from schema.fastpath.plan import OperationPlan, Unsupported, plan_operation
 from schema.fastpath.reads import Templates
 from schema.fastpath.run import Fallback, Runner
 
-__all__ = ["FastPath", "OperationPlan"]
+__all__ = ["FastPath", "OperationPlan", "ReadConnection"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadConnection:
+    """The request's connection for the fast path's reads (a scoped service).
+
+    A plan only reads, with statements compiled beforehand: it needs neither
+    an ORM session (its identity map, its transaction) nor a repository
+    object, so a request it answers takes one pooled connection and nothing
+    else. It reads with the isolation the resolvers' reads have (see
+    ``server.services.provide_read_connection``).
+    """
+
+    connection: AsyncConnection
 
 
 class FastPath:
@@ -58,7 +73,7 @@ class FastPath:
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
         scope: ServiceScope,
-        session: AsyncSession,
+        connection: AsyncConnection,
         limits: PageLimits,
         *,
         strict: bool = False,
@@ -78,7 +93,7 @@ class FastPath:
         if isinstance(coerced, list):
             return None
         try:
-            runner = Runner(self.schema, scope, session, coerced, limits, self.templates)
+            runner = Runner(self.schema, scope, connection, coerced, limits, self.templates)
             return await runner.run(plan)
         except Fallback:
             return None

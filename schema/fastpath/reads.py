@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
 
 from fast_query import BaseRepository, QueryBuilder, RawSelect, SelectTemplate, compile_select
 from schema.fields import ConnectionArgs
@@ -39,7 +39,7 @@ class Templates:
     def get(
         self,
         key: Hashable | None,
-        session: AsyncSession,
+        dialect: Dialect,
         build: Callable[[], tuple[Select[Any], list[str]]],
     ) -> tuple[RawSelect | SelectTemplate, list[str]]:
         """The compiled template for ``key`` and the columns its rows carry, built if new.
@@ -47,7 +47,6 @@ class Templates:
         A ``None`` key builds and compiles a statement that is not kept (one
         that may depend on the request, see ``static_query``).
         """
-        dialect = session.get_bind().dialect
         if key is None:
             statement, columns = build()
             return compile_select(statement, dialect), columns
@@ -64,13 +63,13 @@ class Templates:
         return found
 
 
-def static_query(repository: Any) -> bool:
-    """Whether a repository's ``query()`` is the generic one, the same for every request.
+def static_query(repository_class: type[Any]) -> bool:
+    """Whether a repository class's ``query()`` is the generic one, the same for every request.
 
     A repository may narrow ``query()`` with request state (a tenant, a user):
     a statement built from it must not be kept for other requests.
     """
-    return type(repository).query is BaseRepository.query
+    return getattr(repository_class, "query", None) is BaseRepository.query
 
 
 def placeholder_request(args: ConnectionArgs, model: type[Any]) -> PageRequest:

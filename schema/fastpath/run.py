@@ -15,7 +15,7 @@ from typing import Any
 from graphql import GraphQLField, GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import Integer, Select, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
@@ -56,13 +56,13 @@ Row = Any
 
 
 class Runner:
-    """Runs one plan for one request, on the request's session."""
+    """Runs one plan for one request, on one pooled connection (no ORM session)."""
 
     def __init__(
         self,
         schema: Schema,
         scope: ServiceScope,
-        session: AsyncSession,
+        connection: AsyncConnection,
         variables: VariableValues,
         limits: PageLimits,
         templates: Templates,
@@ -70,7 +70,8 @@ class Runner:
         self.schema = schema
         self.graphql_schema: GraphQLSchema = schema._schema
         self.scope = scope
-        self.session = session
+        self.connection = connection
+        self.dialect = connection.dialect
         self.variables = variables
         self.limits = limits
         self.templates = templates
@@ -85,7 +86,6 @@ class Runner:
     async def run(self, plan: OperationPlan) -> dict[str, Any]:
         data: dict[str, Any] = {}
         try:
-            self.connection = await self.session.connection()
             for field in plan.fields:
                 if field.kind == "typename":
                     data[field.key] = "Query"
@@ -114,7 +114,8 @@ class Runner:
         )
 
     def _query(self, model: type[Any]) -> QueryBuilder[Any]:
-        return QueryBuilder(model, self.session)
+        """A builder for statements only: they run on ``connection``, not on a session."""
+        return QueryBuilder(model, dialect=self.dialect.name)
 
     async def _fetch(
         self,
@@ -122,29 +123,44 @@ class Runner:
         build: Callable[[], tuple[Select[Any], list[str]]],
         params: dict[str, Any],
     ) -> tuple[Sequence[Sequence[Any]], list[str]]:
-        template, columns = self.templates.get(shape, self.session, build)
+        template, columns = self.templates.get(shape, self.dialect, build)
         return await template.fetch(self.connection, params), columns
 
-    async def _repository(self, model: type[Any]) -> Any:
-        """Root fields read through the request's repository, as their resolvers do."""
-        return await self.scope.get(by_model(model).repository)
+    async def _queries(
+        self, model: type[Any]
+    ) -> tuple[Callable[[], QueryBuilder[Any]], type[Any] | None]:
+        """Root fields read what the request's repository's ``query()`` gives, as resolvers do.
+
+        Returns that ``query`` and, when it is the same for every request, the
+        repository class (part of a kept statement's shape). A registered class
+        with the generic ``query()`` is not even made (nor the session it would
+        open); any other repository is made in the request's scope, and the
+        statements built from it are not kept.
+        """
+        key = by_model(model).repository
+        provider = self.scope.provider(key)
+        if isinstance(provider, type) and static_query(provider):
+            return (lambda: self._query(model)), provider
+        repository = await self.scope.get(key)
+        kind = type(repository)
+        return repository.query, (kind if static_query(kind) else None)
 
     async def _lookup(self, plan: ObjectPlan, arguments: dict[str, Any]) -> Any:
         resource = by_model(plan.model)
         key = lookup_key(resource, arguments["id"])
         trashed = arguments.get("trashed")
         mode = Trashed(trashed.value) if trashed is not None else Trashed.WITHOUT
-        repository = await self._repository(plan.model)
+        queries, kind = await self._queries(plan.model)
         columns = sorted(plan.columns())
 
         def build() -> tuple[Select[Any], list[str]]:
-            query = repository.query().trashed(mode)
+            query = queries().trashed(mode)
             query = query.where(query.column("id") == bindparam("fq_key"))
             return query.rows_statement(*columns), columns
 
-        shape: Hashable | None = ("lookup", plan.model, type(repository), mode, tuple(columns))
-        if not static_query(repository):
-            shape = None
+        shape: Hashable | None = None
+        if kind is not None:
+            shape = ("lookup", plan.model, kind, mode, tuple(columns))
         rows, read = await self._fetch(shape, build, {"fq_key": key})
         if not rows:
             raise Fallback("not found")
@@ -153,33 +169,27 @@ class Runner:
     async def _listing(self, plan: ConnectionPlan, arguments: dict[str, Any]) -> Any:
         model = plan.model
         args = ConnectionArgs.of(model, arguments, self.limits)
-        repository = await self._repository(model)
+        queries, kind = await self._queries(model)
         columns = row_columns(sorted(plan.columns()), args.order.names)
 
         def build() -> tuple[Select[Any], list[str]]:
-            query = paged(args.filtered(repository.query()), args, model)
+            query = paged(args.filtered(queries()), args, model)
             return query.limit(bindparam("fq_limit", type_=Integer)).rows_statement(
                 *columns
             ), columns
 
-        shape: Hashable | None = (
-            "listing",
-            model,
-            type(repository),
-            page_shape(args),
-            tuple(columns),
-        )
-        if not static_query(repository):
-            shape = None
+        shape: Hashable | None = None
+        if kind is not None:
+            shape = ("listing", model, kind, page_shape(args), tuple(columns))
         rows, read = await self._fetch(shape, build, page_params(args))
 
         async def total(_index: int) -> int:
             def build_count() -> tuple[Select[Any], list[str]]:
-                return args.filtered(repository.query()).count_statement(), ["count"]
+                return args.filtered(queries()).count_statement(), ["count"]
 
-            count_shape: Hashable | None = ("count", model, type(repository), args.filter_key)
-            if not static_query(repository):
-                count_shape = None
+            count_shape: Hashable | None = None
+            if kind is not None:
+                count_shape = ("count", model, kind, args.filter_key)
             counted, _ = await self._fetch(count_shape, build_count, {})
             return int(counted[0][0])
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fast_query import InvalidQuery, QueryBuilder
+from fast_query import InvalidQuery, NoSessionBound, QueryBuilder
 from models import Comment, Post, Role, User
 from tests.conftest import StatementCounter
 from tests.fast_query.support import Blog, SeededConnection
@@ -197,3 +197,22 @@ async def test_rows(session: AsyncSession, blog: Blog) -> None:
     ]
     assert [tuple(row) for row in await query.offset(2).rows("title")] == [("GraphQL basics",)]
     assert session.identity_map.keys() == set()  # plain rows, no objects
+
+
+async def test_a_builder_without_a_session_builds_for_the_dialect_it_names(
+    session: AsyncSession, blog: Blog
+) -> None:
+    # The fast path builds statements once and runs them on a bare connection.
+    dialect = session.get_bind().dialect.name
+    bare = QueryBuilder(Post, dialect=dialect).latest()
+    bound = QueryBuilder(Post, session).latest()
+    statement, read = bare.grouped_statement(User.posts, ["title"], limit_per_parent=1)
+    expected, expected_read = bound.grouped_statement(User.posts, ["title"], limit_per_parent=1)
+    assert (str(statement), read) == (str(expected), expected_read)
+    counts = bare.count_grouped_statement(User.posts)
+    assert str(counts) == str(bound.count_grouped_statement(User.posts))
+    assert str(bare.where_key_in("id").statement) == str(bound.where_key_in("id").statement)
+    with pytest.raises(NoSessionBound):
+        QueryBuilder(Post).count_grouped_statement(User.posts)
+    rows = (await session.execute(statement, {"fq_parents": [blog.users["Ada"]]})).all()
+    assert [row.title for row in rows] == ["SQL tricks"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -36,3 +37,31 @@ async def test_a_repository_that_narrows_its_query_is_honoured_on_every_request(
 
     assert first == {"users": {"totalCount": 1, "nodes": [{"name": "Ada Lovelace"}]}}
     assert second == {"users": {"totalCount": 1, "nodes": [{"name": "Bob Builder"}]}}
+
+
+async def test_a_query_on_the_fast_path_makes_no_session(
+    unverified_app: Starlette, blog: Dataset
+) -> None:
+    # The fast path reads on one pooled connection; the ORM session (and the
+    # repositories made with it) would only cost time. The resolvers need it.
+    def no_session() -> AsyncSession:
+        raise AssertionError("the fast path made a session")
+
+    transport = httpx.ASGITransport(app=unverified_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        gql = GraphQL(http)
+        with unverified_app.state.container.override(AsyncSession, factory=no_session):
+            data = await gql.data("{ users(first: 2) { nodes { name posts { totalCount } } } }")
+            resolved = await gql('{ users(first: 1) { nodes { name } } node(id: "x") { id } }')
+
+    assert data == {
+        "users": {
+            "nodes": [
+                {"name": "Ada Lovelace", "posts": {"totalCount": 2}},
+                {"name": "Bob Builder", "posts": {"totalCount": 2}},
+            ]
+        }
+    }
+    # A query the fast path leaves to the resolvers (``node``) does need one.
+    assert "data" not in resolved
+    assert [e["extensions"]["code"] for e in resolved["errors"]] == ["INTERNAL_SERVER_ERROR"]
