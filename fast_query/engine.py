@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -17,6 +18,7 @@ from sqlalchemy.util import await_only
 SQLITE_BEGIN_IMMEDIATE = "fast_query_sqlite_begin_immediate"
 
 _FRESH = "fast_query_fresh"
+_RETURNED = "fast_query_returned"
 
 
 def create_engine(
@@ -28,6 +30,7 @@ def create_engine(
     pool_timeout: float = 30.0,
     pool_recycle: int = 1800,
     pool_pre_ping: bool = True,
+    pre_ping_idle: float = 0.5,
     statement_timeout: float | None = None,
     connect_timeout: float = 10.0,
     sqlite_busy_timeout: float = 5.0,
@@ -42,6 +45,13 @@ def create_engine(
             server cancels it; ``None`` for no limit. SQLite has no equivalent.
         pool_pre_ping: check a pooled connection before handing it out, and
             replace it (and every older one) when it turns out to be closed.
+            On PostgreSQL (asyncpg) a connection the server closed is seen
+            without a round trip; the round trip (which also finds a server
+            that stopped answering) is made for connections idle longer than
+            ``pre_ping_idle`` seconds, as HikariCP and pgxpool do: one that
+            was in use a moment ago is alive, and pinging it would cost every
+            request a second round trip. ``0`` pings on every checkout. A
+            SQLite file has no connection to lose and is never pinged.
         connect_timeout: seconds to wait for a new PostgreSQL connection, and
             with asyncpg for a pooled one to answer its pre-ping.
         sqlite_busy_timeout: seconds SQLite waits on a locked database.
@@ -50,6 +60,8 @@ def create_engine(
     url = make_url(url)
     backend = url.get_backend_name()
     if backend == "sqlite":
+        # No pre-ping: a file cannot drop a connection, and with aiosqlite each
+        # ping is a round trip to the connection's thread.
         if not is_memory_sqlite(url) and "poolclass" not in options:
             # A file database gets SQLAlchemy's QueuePool, memory a pool without these knobs.
             pool = {"pool_size": pool_size, "max_overflow": max_overflow}
@@ -78,22 +90,28 @@ def create_engine(
         **options,
     )
     if pool_pre_ping and asyncpg:
-        _pre_ping_asyncpg(engine, connect_timeout)
+        _pre_ping_asyncpg(engine, connect_timeout, pre_ping_idle)
     return engine
 
 
-def _pre_ping_asyncpg(engine: AsyncEngine, timeout: float) -> None:
+def _pre_ping_asyncpg(engine: AsyncEngine, timeout: float, idle: float) -> None:
     """SQLAlchemy's pre-ping, but waiting at most ``timeout`` seconds for the answer.
 
     SQLAlchemy's own pre-ping waits as long as any statement (asyncpg's
     ``command_timeout``), so a database that stops answering without closing
     its sockets (a host gone, a network cut, a frozen server) would hold every
-    checkout that long. Like SQLAlchemy's, it skips a connection just made.
+    checkout that long. Like SQLAlchemy's, it skips a connection just made;
+    it also skips the round trip for one returned less than ``idle`` seconds
+    ago (see ``create_engine``).
     """
 
     @event.listens_for(engine.sync_engine, "connect")
     def _made(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         record.info[_FRESH] = True
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(
@@ -102,6 +120,13 @@ def _pre_ping_asyncpg(engine: AsyncEngine, timeout: float) -> None:
         if record.info.pop(_FRESH, False):
             return
         driver: Any = record.driver_connection  # the asyncpg connection
+        if driver.is_closed():
+            # The server closed it (a restart, a terminated backend): asyncpg saw
+            # the socket close. Drop it and every older one, and reconnect once.
+            raise InvalidatePoolError("pre-ping: the connection was closed")
+        returned = record.info.get(_RETURNED)
+        if returned is not None and time.monotonic() - returned < idle:
+            return
         try:
             await_only(driver.fetchrow(";", timeout=timeout))
         except TimeoutError:

@@ -25,6 +25,7 @@ async def provide_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         pool_timeout=settings.db_pool_timeout,
         statement_timeout=settings.db_statement_timeout,
         connect_timeout=settings.db_connect_timeout,
+        pre_ping_idle=settings.db_pre_ping_idle,
     )
     count_statements(engine)
     try:

@@ -40,6 +40,7 @@ class Settings:
     db_pool_timeout: float = 10.0
     db_statement_timeout: float | None = 30.0
     db_connect_timeout: float = 5.0
+    db_pre_ping_idle: float = 0.5
     debug: bool = False
     log_level: str = "info"
 

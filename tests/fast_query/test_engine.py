@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -238,3 +240,56 @@ async def test_postgresql_pool_options(make_engine: EngineMaker, postgres_server
     finally:
         for connection in connections:
             await connection.close()
+
+
+# -- PostgreSQL: the pool's pre-ping ------------------------------------------------
+
+
+async def last_statement(observer: asyncpg.Connection, pid: int) -> str:
+    """What the backend ``pid`` ran last, as PostgreSQL reports it."""
+    return str(await observer.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid))
+
+
+@pytest.fixture
+async def observer(postgres_server_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection that watches the engine's backends."""
+    url = make_url(postgres_server_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False), timeout=5)
+    yield connection
+    await connection.close()
+
+
+async def backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(text("SELECT pg_backend_pid()")))
+
+
+@pytest.mark.parametrize(("idle", "pinged"), [(0.0, True), (60.0, False)])
+async def test_postgresql_pre_ping_skips_a_connection_returned_a_moment_ago(
+    make_engine: EngineMaker,
+    postgres_server_url: str,
+    observer: asyncpg.Connection,
+    idle: float,
+    pinged: bool,
+) -> None:
+    engine = make_engine(postgres_server_url, pool_size=1, max_overflow=0, pre_ping_idle=idle)
+    pid = await backend_pid(engine)
+    assert await last_statement(observer, pid) == "ROLLBACK;"  # the pool's reset on return
+    async with engine.connect():  # the same pooled connection, checked out again
+        assert (await last_statement(observer, pid) == ";") is pinged
+
+
+async def test_postgresql_pre_ping_replaces_a_connection_the_server_closed(
+    make_engine: EngineMaker, postgres_server_url: str, observer: asyncpg.Connection
+) -> None:
+    # Within the idle window no round trip is made, yet a connection whose
+    # backend is gone is still never handed out.
+    engine = make_engine(postgres_server_url, pool_size=1, max_overflow=0, pre_ping_idle=60)
+    pid = await backend_pid(engine)
+    assert await observer.fetchval("SELECT pg_terminate_backend($1)", pid)
+    for _ in range(250):  # until the backend is gone (asyncpg reads its goodbye meanwhile)
+        if not await observer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    assert await backend_pid(engine) != pid  # a new connection, not an error
