@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import aliased
 
 from fast_query import BaseRepository, QueryBuilder, RawSelect, SelectTemplate, compile_select
 from schema.fields import ConnectionArgs
@@ -124,3 +125,39 @@ def paged(query: QueryBuilder[Any], args: ConnectionArgs, model: type[Any]) -> Q
 def row_columns(columns: Sequence[str], order_names: Sequence[str]) -> list[str]:
     """The columns a read selects: the plan's, then the order keys cursors need."""
     return list(dict.fromkeys([*columns, *order_names]))
+
+
+#: To-one relations read in their rows' statement: foreign key -> (target model, its columns).
+Joins = dict[str, tuple[type[Any], frozenset[str]]]
+
+
+def joined_name(foreign_key: str, column: str) -> str:
+    """The label of a joined target's column: ``user_id>name`` (no model column has a ``>``)."""
+    return f"{foreign_key}>{column}"
+
+
+def joined_names(joins: Joins) -> list[str]:
+    """The labels ``join_to_ones`` adds, in the order it adds them."""
+    return [
+        joined_name(foreign_key, column)
+        for foreign_key, (_target, columns) in sorted(joins.items())
+        for column in sorted(columns)
+    ]
+
+
+def join_to_ones(statement: Select[Any], model: type[Any], joins: Joins) -> Select[Any]:
+    """``statement`` with a ``LEFT JOIN`` per foreign key in ``joins`` and the targets' columns.
+
+    Every row of ``model`` keeps its place (a to-one join matches at most one
+    row); soft-deleted targets are joined too, as the to-one fields show them.
+    """
+    for foreign_key, (target, columns) in sorted(joins.items()):
+        alias = aliased(target, name=f"to_one_{foreign_key}")
+        statement = statement.outerjoin(alias, alias.id == getattr(model, foreign_key))
+        statement = statement.add_columns(
+            *(
+                getattr(alias, column).label(joined_name(foreign_key, column))
+                for column in sorted(columns)
+            )
+        )
+    return statement

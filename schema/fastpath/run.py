@@ -35,7 +35,11 @@ from schema.fastpath.plan import (
     ToOne,
 )
 from schema.fastpath.reads import (
+    Joins,
     Templates,
+    join_to_ones,
+    joined_name,
+    joined_names,
     page_params,
     page_shape,
     paged,
@@ -152,15 +156,17 @@ class Runner:
         mode = Trashed(trashed.value) if trashed is not None else Trashed.WITHOUT
         queries, kind = await self._queries(plan.model)
         columns = sorted(plan.columns())
+        joins = joinable([plan])
+        read = [*columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
             query = queries().trashed(mode)
             query = query.where(query.column("id") == bindparam("fq_key"))
-            return query.rows_statement(*columns), columns
+            return join_to_ones(query.rows_statement(*columns), plan.model, joins), read
 
         shape: Hashable | None = None
         if kind is not None:
-            shape = ("lookup", plan.model, kind, mode, tuple(columns))
+            shape = ("lookup", plan.model, kind, mode, tuple(read))
         rows, read = await self._fetch(shape, build, {"fq_key": key})
         if not rows:
             raise Fallback("not found")
@@ -171,16 +177,17 @@ class Runner:
         args = ConnectionArgs.of(model, arguments, self.limits)
         queries, kind = await self._queries(model)
         columns = row_columns(sorted(plan.columns()), args.order.names)
+        joins = joinable(plan.object_plans())
+        read_columns = [*columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
             query = paged(args.filtered(queries()), args, model)
-            return query.limit(bindparam("fq_limit", type_=Integer)).rows_statement(
-                *columns
-            ), columns
+            statement = query.limit(bindparam("fq_limit", type_=Integer)).rows_statement(*columns)
+            return join_to_ones(statement, model, joins), read_columns
 
         shape: Hashable | None = None
         if kind is not None:
-            shape = ("listing", model, kind, page_shape(args), tuple(columns))
+            shape = ("listing", model, kind, page_shape(args), tuple(read_columns))
         rows, read = await self._fetch(shape, build, page_params(args))
 
         async def total(_index: int) -> int:
@@ -215,23 +222,44 @@ class Runner:
         self, item: ToOne, rows: Sequence[Row], columns: Sequence[str]
     ) -> dict[Any, Any]:
         position = columns.index(item.foreign_key)
+        if joined_name(item.foreign_key, "id") in columns:
+            return await self._joined_to_one(item, rows, columns, position)
         keys = list(dict.fromkeys(row[position] for row in rows))
         if not keys:
             return {}
         target = item.target.model
         target_columns = sorted(item.target.columns())
+        joins = joinable([item.target])
+        read_columns = [*target_columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
             query = self._query(target).trashed(Trashed.WITH).where_key_in("id")
-            return query.rows_statement(*target_columns), target_columns
+            return join_to_ones(query.rows_statement(*target_columns), target, joins), read_columns
 
-        shape = ("to_one", target, tuple(target_columns))
+        shape = ("to_one", target, tuple(read_columns))
         found, read = await self._fetch(shape, build, {"fq_parents": keys})
         if len(found) != len(keys):
             raise Fallback("a to-one relation points at no row")
         shaped = await self.objects(item.target, found, read)
         at = read.index("id")
         return {row[at]: out for row, out in zip(found, shaped, strict=True)}
+
+    async def _joined_to_one(
+        self, item: ToOne, rows: Sequence[Row], columns: Sequence[str], position: int
+    ) -> dict[Any, Any]:
+        """The targets of a to-one relation read in the rows' own statement (``joinable``)."""
+        target_columns = sorted(item.target.columns())
+        at = [columns.index(joined_name(item.foreign_key, column)) for column in target_columns]
+        id_at = target_columns.index("id")
+        found: dict[Any, tuple[Any, ...]] = {}
+        for row in rows:
+            key = row[position]
+            if key not in found:
+                found[key] = tuple([row[index] for index in at])
+        if None in found or any(target[id_at] is None for target in found.values()):
+            raise Fallback("a to-one relation points at no row")
+        shaped = await self.objects(item.target, list(found.values()), target_columns)
+        return dict(zip(found, shaped, strict=True))
 
     async def _members(
         self, item: Members, rows: Sequence[Row], columns: Sequence[str]
@@ -390,6 +418,25 @@ class Runner:
                     edge[key] = detail
             edges.append(edge)
         return edges
+
+
+def joinable(plans: Sequence[ObjectPlan]) -> Joins:
+    """The to-one relations of these objects worth reading in their rows' statement.
+
+    A relation whose target shapes only its own columns is one ``LEFT JOIN``
+    away: joined, it costs no statement (``posts { author { name } }`` is one
+    statement, not two). Targets with relations of their own keep their
+    batched read. Fields on one foreign key (aliases) share one join.
+    """
+    joins: dict[str, tuple[type[Any], set[str]]] = {}
+    for plan in plans:
+        for item in plan.fields:
+            if isinstance(item, ToOne) and all(
+                isinstance(field, (Scalar, GlobalId, Constant)) for field in item.target.fields
+            ):
+                _target, columns = joins.setdefault(item.foreign_key, (item.target.model, set()))
+                columns.update(item.target.columns())
+    return {key: (target, frozenset(columns)) for key, (target, columns) in joins.items()}
 
 
 def _by_parent(parents: Sequence[Any], rows: Sequence[Row]) -> dict[Any, list[Row]]:

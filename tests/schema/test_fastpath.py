@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from fast_query import QueryBuilder
 from repositories import UserRepository
-from tests.api import Dataset, GraphQL
+from tests.api import Dataset, GraphQL, StatementCounter
 
 
 class NamedOnly(UserRepository):
@@ -65,3 +66,41 @@ async def test_a_query_on_the_fast_path_makes_no_session(
     # A query the fast path leaves to the resolvers (``node``) does need one.
     assert "data" not in resolved
     assert [e["extensions"]["code"] for e in resolved["errors"]] == ["INTERNAL_SERVER_ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_statements"),
+    [
+        # One join per foreign key, whatever the aliases ask of it.
+        pytest.param(
+            '{ post(id: "UG9zdDox") { title a: author { name } b: author { id email } } }',
+            1,
+            id="lookup-aliases",
+        ),
+        pytest.param("{ posts(first: 10) { nodes { title author { name } } } }", 1, id="listing"),
+        pytest.param(
+            "{ comments { edges { node { body author { name } } } nodes { post { title } } } }",
+            1,
+            id="edges-and-nodes",
+        ),
+        # A target with relations of its own keeps its batched read.
+        pytest.param(
+            "{ comments { nodes { body post { title author { name } } } } }", 2, id="deeper"
+        ),
+        # Nested connections read per parent; their to-one relations are batched.
+        pytest.param(
+            "{ users { nodes { name posts { nodes { title author { name } } } } } }",
+            3,
+            id="under-a-connection",
+        ),
+    ],
+)
+async def test_flat_to_one_relations_are_joined_into_their_rows_statement(
+    gql: GraphQL, blog: Dataset, sql: StatementCounter, query: str, expected_statements: int
+) -> None:
+    # ``gql`` runs every query on the fast path and through the resolvers and
+    # fails on any difference, soft-deleted authors (Cyd's post) included.
+    with sql:
+        data = await gql.data(query)
+    assert sql.count == expected_statements
+    assert data
