@@ -214,9 +214,14 @@ async def test_the_database_stops_then_comes_back(
             in_flight = asyncio.ensure_future(timed(query(http, USERS)))
             await eventually(lambda: waiting_for_lock(url))
             await asyncio.to_thread(pg_cluster.stop, mode)
-            # The request that was waiting on the database fails, promptly.
+            # The request that was waiting on the database ends promptly: it fails, or
+            # (a read that failed on the fast path is retried through the resolvers
+            # on another connection) a backend not yet stopped answers it correctly.
             response, _ = await asyncio.wait_for(in_flight, PROMPT)
-            assert_internal_error(response)
+            if "errors" in response.json():
+                assert_internal_error(response)
+            else:
+                assert emails(response) == ["before@example.com"]
 
         for _ in range(2):  # and so does every request while the database is down
             response, seconds = await timed(http.get("/health"))
