@@ -576,6 +576,7 @@ class QueryBuilder(Generic[ModelT]):
         *,
         limit_per_parent: Any = None,
         parent_ids: Sequence[Any] | None = None,
+        extend: Callable[[Select[Any]], Select[Any]] | None = None,
     ) -> tuple[Select[Any], list[str] | None]:
         """The statement behind ``get_grouped``/``rows_grouped``, and the columns it reads.
 
@@ -583,6 +584,9 @@ class QueryBuilder(Generic[ModelT]):
         columns). Without ``parent_ids`` the keys are a placeholder named
         ``fq_parents``, filled when the statement runs, so one statement
         serves any parents; ``limit_per_parent`` may be a bind parameter too.
+        ``extend`` changes the SELECT of one parent's rows before they are
+        grouped, to join a to-one relation's columns, say: the columns it
+        adds come after ``columns`` and before the parent.
         """
         link = parent_link(relation, self.model)
         if self._state.loads or self._state.counts:
@@ -596,6 +600,8 @@ class QueryBuilder(Generic[ModelT]):
             read = list(dict.fromkeys(wanted))
             selected = [self.column(name).label(name) for name in read]
         base = select(*selected).select_from(self.model)
+        if extend is not None:
+            base = extend(base)
         criteria = self.criteria
         if criteria is not None:
             base = base.where(criteria)

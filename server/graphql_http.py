@@ -94,12 +94,14 @@ class GraphQLRequest:
 class Prepared:
     """A parsed and validated document, or the request errors that stop it.
 
-    ``plans`` caches the fast-path plan of each operation (``None``: no plan).
+    ``plans`` caches the fast-path plan of each operation (``None``: no plan),
+    ``costs`` the cost of each operation that takes no variables.
     """
 
     document: DocumentNode | None
     errors: list[dict[str, Any]]
     plans: dict[str | None, OperationPlan | None] = field(default_factory=dict)
+    costs: dict[str | None, int] = field(default_factory=dict)
 
 
 class GraphQLHTTP:
@@ -231,14 +233,7 @@ class GraphQLHTTP:
             message = f"The variables hold more than {MAX_VARIABLE_VALUES} values."
             too_many = error(message, QUERY_TOO_COMPLEX, limit=MAX_VARIABLE_VALUES, actual=values)
             return {"errors": [too_many]}, failed
-        cost = query_cost(
-            self.schema._schema,
-            prepared.document,
-            operation,
-            graphql_request.variables,
-            default_page_size=self.limits.default_page_size,
-            max_page_size=self.limits.max_page_size,
-        )
+        cost = self._cost(prepared, operation, graphql_request.variables)
         if cost > self.settings.graphql_max_cost:
             too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
             return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
@@ -282,6 +277,30 @@ class GraphQLHTTP:
         if not errors:
             errors = validate(self.schema._schema, document, self.rules)
         return Prepared(document, [_validation_error(e) for e in errors])
+
+    def _cost(
+        self,
+        prepared: Prepared,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> int:
+        """The operation's cost; without variables it is the same every time, so kept."""
+        name = operation.name.value if operation.name else None
+        cached = prepared.costs.get(name)
+        if cached is not None:
+            return cached
+        assert prepared.document is not None
+        cost = query_cost(
+            self.schema._schema,
+            prepared.document,
+            operation,
+            variables,
+            default_page_size=self.limits.default_page_size,
+            max_page_size=self.limits.max_page_size,
+        )
+        if not operation.variable_definitions:
+            prepared.costs[name] = cost
+        return cost
 
     def _plan(self, prepared: Prepared, operation: OperationDefinitionNode) -> OperationPlan | None:
         if not self.settings.graphql_fast_path or operation.operation is not OperationType.QUERY:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -47,9 +47,18 @@ current_request: ContextVar[RequestInfo | None] = ContextVar("current_request", 
 verifying: ContextVar[bool] = ContextVar("verifying", default=False)
 
 
+def new_request_id() -> str:
+    """32 random hex digits, like a UUID4's: unique, not secret.
+
+    ``random`` (seeded from the OS per process) rather than ``uuid4()``,
+    whose ``os.urandom`` call showed as 3% of a small request's time.
+    """
+    return f"{random.getrandbits(128):032x}"
+
+
 def request_id() -> str:
     info = current_request.get()
-    return info.request_id if info is not None else uuid.uuid4().hex
+    return info.request_id if info is not None else new_request_id()
 
 
 def record_operation(name: str | None) -> None:
@@ -87,7 +96,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        info = RequestInfo(given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)
+        info = RequestInfo(given if _SANE_REQUEST_ID.fullmatch(given) else new_request_id())
         token = current_request.set(info)
         started = time.perf_counter()
         status = 500

@@ -298,15 +298,22 @@ class Runner:
         model = spec.model
         args = ConnectionArgs.of(model, self._arguments(item.definition, item.node), self.limits)
         columns = row_columns(sorted(item.connection.columns()), args.order.names)
+        joins = joinable(item.connection.object_plans())
+        joined = joined_names(joins)
 
         def build() -> tuple[Select[Any], list[str]]:
             query = paged(args.filtered(self._query(model)), args, model)
             limit = bindparam("fq_limit", type_=Integer)
-            statement, read = query.grouped_statement(relation, columns, limit_per_parent=limit)
+            statement, read = query.grouped_statement(
+                relation,
+                columns,
+                limit_per_parent=limit,
+                extend=lambda rows: join_to_ones(rows, model, joins),
+            )
             assert read is not None
-            return statement, read
+            return statement, [*read, *joined]
 
-        shape = ("children", relation, page_shape(args), tuple(columns))
+        shape = ("children", relation, page_shape(args), tuple(columns), tuple(joined))
         page = page_params(args)
         found, read = await self._once(
             (shape, tuple(parents), tuple(page.items())),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from fast_query import InvalidQuery, NoSessionBound, QueryBuilder
 from models import Comment, Post, Role, User
@@ -216,3 +218,28 @@ async def test_a_builder_without_a_session_builds_for_the_dialect_it_names(
         QueryBuilder(Post).count_grouped_statement(User.posts)
     rows = (await session.execute(statement, {"fq_parents": [blog.users["Ada"]]})).all()
     assert [row.title for row in rows] == ["SQL tricks"]
+
+
+async def test_grouped_statement_extend_joins_columns_before_the_parent(
+    session: AsyncSession, blog: Blog
+) -> None:
+    author = aliased(User, name="author")
+
+    def with_author(rows: Select[Any]) -> Select[Any]:
+        return rows.outerjoin(author, author.id == Post.user_id).add_columns(
+            author.name.label("author_name")
+        )
+
+    parents = [blog.users["Ada"], blog.users["Bob"]]
+    statement, read = (
+        QueryBuilder(Post, session)
+        .latest()
+        .grouped_statement(User.posts, ["title"], limit_per_parent=1, extend=with_author)
+    )
+    rows = (await session.execute(statement, {"fq_parents": parents})).all()
+
+    assert read == ["title", "created_at"]
+    assert [tuple(row) for row in rows] == [
+        ("SQL tricks", rows[0][1], "Ada", blog.users["Ada"]),
+        ("Bob writes", rows[1][1], "Bob", blog.users["Bob"]),
+    ]

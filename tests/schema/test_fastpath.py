@@ -87,11 +87,17 @@ async def test_a_query_on_the_fast_path_makes_no_session(
         pytest.param(
             "{ comments { nodes { body post { title author { name } } } } }", 2, id="deeper"
         ),
-        # Nested connections read per parent; their to-one relations are batched.
+        # Nested connections read per parent, their to-one relations joined in.
         pytest.param(
             "{ users { nodes { name posts { nodes { title author { name } } } } } }",
-            3,
+            2,
             id="under-a-connection",
+        ),
+        pytest.param(
+            "{ users { nodes { roles { name } posts(first: 1) "
+            "{ nodes { author { name } comments { nodes { post { title } } } } } } } }",
+            4,
+            id="members-and-two-levels",
         ),
     ],
 )
