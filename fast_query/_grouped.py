@@ -12,7 +12,7 @@ their number and no driver limit on parameters applies.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     column,
     func,
+    inspect,
     select,
     true,
 )
@@ -96,6 +97,10 @@ def key_in(key: ColumnElement[Any], keys: BindParameter[Any], dialect: str) -> C
     return key.in_(values.scalar_subquery())
 
 
+#: ``extend(select, rows)``: see ``QueryBuilder.grouped_statement``.
+Extend = Callable[[Select[Any], FromClause], Select[Any]]
+
+
 def grouped_select(
     model: type[Any],
     link: ParentLink,
@@ -106,6 +111,7 @@ def grouped_select(
     limit: Any,
     entity: bool,
     dialect: str,
+    extend: Extend | None = None,
 ) -> Select[Any]:
     """``base`` (the rows, filtered) per parent: ``(*row, parent)`` in parent then builder order.
 
@@ -121,12 +127,15 @@ def grouped_select(
             .limit(limit)
             .lateral("_fq_rows")
         )
-        return (
-            select(*_read_from(per_parent, model, entity), unnested.c.id.label("_fq_parent"))
-            .select_from(unnested)
-            .join(per_parent, true())
-            .order_by(unnested.c.id, *_reorder(order_keys, per_parent))
+        rows = select(*_read_from(per_parent, model, entity)).select_from(unnested)
+        rows = rows.join(per_parent, true())
+        if extend is not None:
+            rows = extend(rows, per_parent)
+        return rows.add_columns(unnested.c.id.label("_fq_parent")).order_by(
+            unnested.c.id, *_reorder(order_keys, per_parent)
         )
+    if extend is not None:
+        base = extend(base, inspect(model).local_table)
     base = base.add_columns(link.parent_key.label("_fq_parent"))
     base = base.where(key_in(link.parent_key, parents, dialect))
     if limit is None:

@@ -38,6 +38,7 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlalchemy.sql.expression import ScalarSelect
 
 from fast_query._grouped import (
+    Extend,
     count_grouped_select,
     grouped_select,
     key_in,
@@ -576,7 +577,7 @@ class QueryBuilder(Generic[ModelT]):
         *,
         limit_per_parent: Any = None,
         parent_ids: Sequence[Any] | None = None,
-        extend: Callable[[Select[Any]], Select[Any]] | None = None,
+        extend: Extend | None = None,
     ) -> tuple[Select[Any], list[str] | None]:
         """The statement behind ``get_grouped``/``rows_grouped``, and the columns it reads.
 
@@ -584,9 +585,12 @@ class QueryBuilder(Generic[ModelT]):
         columns). Without ``parent_ids`` the keys are a placeholder named
         ``fq_parents``, filled when the statement runs, so one statement
         serves any parents; ``limit_per_parent`` may be a bind parameter too.
-        ``extend`` changes the SELECT of one parent's rows before they are
-        grouped, to join a to-one relation's columns, say: the columns it
-        adds come after ``columns`` and before the parent.
+        ``extend(select, rows)`` adds to the SELECT of the grouped rows, to
+        join a to-one relation's columns, say: ``rows.c`` holds the rows'
+        ``columns`` (refer to no other), and the columns it adds come after
+        them and before the parent. It applies to the rows a parent keeps,
+        after its limit (a join inside a per-parent ``LATERAL`` would be
+        planned once per parent).
         """
         link = parent_link(relation, self.model)
         if self._state.loads or self._state.counts:
@@ -600,8 +604,6 @@ class QueryBuilder(Generic[ModelT]):
             read = list(dict.fromkeys(wanted))
             selected = [self.column(name).label(name) for name in read]
         base = select(*selected).select_from(self.model)
-        if extend is not None:
-            base = extend(base)
         criteria = self.criteria
         if criteria is not None:
             base = base.where(criteria)
@@ -616,6 +618,7 @@ class QueryBuilder(Generic[ModelT]):
             limit_per_parent,
             columns is None,
             self.dialect_name,
+            extend,
         )
         return statement, read
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam
+from sqlalchemy import BindParameter, FromClause, Select, bindparam, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
@@ -145,15 +145,17 @@ def joined_names(joins: Joins) -> list[str]:
     ]
 
 
-def join_to_ones(statement: Select[Any], model: type[Any], joins: Joins) -> Select[Any]:
+def join_to_ones(statement: Select[Any], rows: FromClause, joins: Joins) -> Select[Any]:
     """``statement`` with a ``LEFT JOIN`` per foreign key in ``joins`` and the targets' columns.
 
-    Every row of ``model`` keeps its place (a to-one join matches at most one
-    row); soft-deleted targets are joined too, as the to-one fields show them.
+    ``rows`` holds the rows' columns (the model's table, or the subquery the
+    rows come from). Every row keeps its place (a to-one join matches at
+    most one row); soft-deleted targets are joined too, as the to-one
+    fields show them.
     """
     for foreign_key, (target, columns) in sorted(joins.items()):
         alias = aliased(target, name=f"to_one_{foreign_key}")
-        statement = statement.outerjoin(alias, alias.id == getattr(model, foreign_key))
+        statement = statement.outerjoin(alias, alias.id == rows.c[foreign_key])
         statement = statement.add_columns(
             *(
                 getattr(alias, column).label(joined_name(foreign_key, column))
@@ -161,3 +163,9 @@ def join_to_ones(statement: Select[Any], model: type[Any], joins: Joins) -> Sele
             )
         )
     return statement
+
+
+def table_of(model: type[Any]) -> FromClause:
+    """The table a model's rows are read from."""
+    table: FromClause = inspect(model).local_table
+    return table

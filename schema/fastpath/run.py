@@ -45,6 +45,7 @@ from schema.fastpath.reads import (
     paged,
     row_columns,
     static_query,
+    table_of,
 )
 from schema.fields import ConnectionArgs, lookup_key
 from schema.ids import to_global_id
@@ -162,7 +163,7 @@ class Runner:
         def build() -> tuple[Select[Any], list[str]]:
             query = queries().trashed(mode)
             query = query.where(query.column("id") == bindparam("fq_key"))
-            return join_to_ones(query.rows_statement(*columns), plan.model, joins), read
+            return join_to_ones(query.rows_statement(*columns), table_of(plan.model), joins), read
 
         shape: Hashable | None = None
         if kind is not None:
@@ -183,7 +184,7 @@ class Runner:
         def build() -> tuple[Select[Any], list[str]]:
             query = paged(args.filtered(queries()), args, model)
             statement = query.limit(bindparam("fq_limit", type_=Integer)).rows_statement(*columns)
-            return join_to_ones(statement, model, joins), read_columns
+            return join_to_ones(statement, table_of(model), joins), read_columns
 
         shape: Hashable | None = None
         if kind is not None:
@@ -234,7 +235,10 @@ class Runner:
 
         def build() -> tuple[Select[Any], list[str]]:
             query = self._query(target).trashed(Trashed.WITH).where_key_in("id")
-            return join_to_ones(query.rows_statement(*target_columns), target, joins), read_columns
+            return (
+                join_to_ones(query.rows_statement(*target_columns), table_of(target), joins),
+                read_columns,
+            )
 
         shape = ("to_one", target, tuple(read_columns))
         found, read = await self._fetch(shape, build, {"fq_parents": keys})
@@ -308,7 +312,7 @@ class Runner:
                 relation,
                 columns,
                 limit_per_parent=limit,
-                extend=lambda rows: join_to_ones(rows, model, joins),
+                extend=lambda statement, rows: join_to_ones(statement, rows, joins),
             )
             assert read is not None
             return statement, [*read, *joined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Select
+from sqlalchemy import FromClause, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -225,8 +225,9 @@ async def test_grouped_statement_extend_joins_columns_before_the_parent(
 ) -> None:
     author = aliased(User, name="author")
 
-    def with_author(rows: Select[Any]) -> Select[Any]:
-        return rows.outerjoin(author, author.id == Post.user_id).add_columns(
+    def with_author(statement: Select[Any], rows: FromClause) -> Select[Any]:
+        # ``rows``: the posts' table, or on PostgreSQL the LATERAL page of each parent
+        return statement.outerjoin(author, author.id == rows.c.user_id).add_columns(
             author.name.label("author_name")
         )
 
@@ -234,12 +235,12 @@ async def test_grouped_statement_extend_joins_columns_before_the_parent(
     statement, read = (
         QueryBuilder(Post, session)
         .latest()
-        .grouped_statement(User.posts, ["title"], limit_per_parent=1, extend=with_author)
+        .grouped_statement(User.posts, ["title", "user_id"], limit_per_parent=1, extend=with_author)
     )
     rows = (await session.execute(statement, {"fq_parents": parents})).all()
 
-    assert read == ["title", "created_at"]
-    assert [tuple(row) for row in rows] == [
-        ("SQL tricks", rows[0][1], "Ada", blog.users["Ada"]),
-        ("Bob writes", rows[1][1], "Bob", blog.users["Bob"]),
+    assert read == ["title", "user_id", "created_at"]
+    assert [(row[0], row[1], row[3], row[4]) for row in rows] == [
+        ("SQL tricks", blog.users["Ada"], "Ada", blog.users["Ada"]),
+        ("Bob writes", blog.users["Bob"], "Bob", blog.users["Bob"]),
     ]
