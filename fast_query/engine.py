@@ -155,8 +155,24 @@ def _create_sqlite_engine(
     url: URL, echo: bool, busy_timeout: float, options: dict[str, Any]
 ) -> AsyncEngine:
     memory = is_memory_sqlite(url)
+    custom_reset = "pool_reset_on_return" not in options
+    if custom_reset:
+        options = {**options, "pool_reset_on_return": None}  # see _reset below
     engine = create_async_engine(url, echo=echo, **options)
     busy_ms = int(busy_timeout * 1000)
+
+    if custom_reset:
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: Any) -> None:
+            # SQLAlchemy's reset rolls back every returned connection: with
+            # aiosqlite, a trip to the connection's thread even when no
+            # transaction is open (a read outside one, or one already ended).
+            # Only a connection still in a transaction needs it.
+            if state.terminate_only or not state.asyncio_safe:
+                return
+            if dbapi_connection.driver_connection.in_transaction:
+                dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -80,11 +80,8 @@ class RawSelect:
         if self.dialect.driver == "asyncpg":
             rows: Sequence[Sequence[Any]] = await driver.fetch(self.sql, *values)
         else:
-            cursor = await driver.execute(self.sql, values)
-            try:
-                rows = await cursor.fetchall()
-            finally:
-                await cursor.close()
+            # One trip to aiosqlite's thread, not three (execute, fetchall, close).
+            rows = list(await driver.execute_fetchall(self.sql, values))
         readers = self._readers
         if not any(readers):
             return rows

@@ -52,15 +52,13 @@ async def provide_session(
 async def provide_read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConnection]:
     """The fast path's connection: from the pool, no session around it.
 
-    Reads as the resolvers' sessions do: in autocommit on PostgreSQL (no
-    BEGIN/ROLLBACK round trips, see ``graphql_http._read_only``), in one
-    transaction, so from one snapshot, on SQLite (where BEGIN costs no trip).
+    In autocommit on PostgreSQL: no BEGIN/ROLLBACK round trips for reads (see
+    ``graphql_http._read_only``). On SQLite the fast path opens a
+    transaction itself when a plan reads more than once.
     """
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            await connection.begin()
         yield ReadConnection(connection)
 
 

@@ -90,6 +90,10 @@ class Runner:
 
     async def run(self, plan: OperationPlan) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        if self.dialect.name == "sqlite" and not reads_once(plan):
+            # Several reads see one snapshot, as in the resolvers' session (on
+            # PostgreSQL each statement sees the latest commit, in both paths).
+            await self.connection.begin()
         try:
             for field in plan.fields:
                 if field.kind == "typename":
@@ -431,6 +435,32 @@ class Runner:
         return edges
 
 
+def columns_only(plan: ObjectPlan) -> bool:
+    """Whether the objects of ``plan`` need no relation of their own."""
+    return all(isinstance(item, (Scalar, GlobalId, Constant)) for item in plan.fields)
+
+
+def reads_once(plan: OperationPlan) -> bool:
+    """Whether ``plan`` runs a single statement: one root field, its to-ones joined, no count."""
+    roots = [field.plan for field in plan.fields if field.kind != "typename"]
+    if len(roots) != 1:
+        return False
+    [root] = roots
+    if isinstance(root, ConnectionPlan):
+        if root.wants_total:
+            return False
+        objects = root.object_plans()
+    else:
+        assert root is not None
+        objects = [root]
+    return all(
+        isinstance(item, (Scalar, GlobalId, Constant))
+        or (isinstance(item, ToOne) and columns_only(item.target))
+        for object_plan in objects
+        for item in object_plan.fields
+    )
+
+
 def joinable(plans: Sequence[ObjectPlan]) -> Joins:
     """The to-one relations of these objects worth reading in their rows' statement.
 
@@ -442,9 +472,7 @@ def joinable(plans: Sequence[ObjectPlan]) -> Joins:
     joins: dict[str, tuple[type[Any], set[str]]] = {}
     for plan in plans:
         for item in plan.fields:
-            if isinstance(item, ToOne) and all(
-                isinstance(field, (Scalar, GlobalId, Constant)) for field in item.target.fields
-            ):
+            if isinstance(item, ToOne) and columns_only(item.target):
                 _target, columns = joins.setdefault(item.foreign_key, (item.target.model, set()))
                 columns.update(item.target.columns())
     return {key: (target, frozenset(columns)) for key, (target, columns) in joins.items()}

@@ -293,3 +293,22 @@ async def test_postgresql_pre_ping_replaces_a_connection_the_server_closed(
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.1)
     assert await backend_pid(engine) != pid  # a new connection, not an error
+
+
+async def test_sqlite_a_connection_returned_in_a_transaction_is_rolled_back(
+    make_engine: EngineMaker, sqlite_file: str
+) -> None:
+    # The pool rolls back only connections still in a transaction (a rollback is a
+    # trip to aiosqlite's thread); one SQLAlchemy did not see begin is one of them.
+    engine = make_engine(sqlite_file, pool_size=1, max_overflow=0)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.execute("BEGIN")
+        await driver.execute("INSERT INTO t VALUES (1)")
+        assert driver.in_transaction
+    async with engine.connect() as connection:  # the same pooled connection
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert not driver.in_transaction
+        assert await connection.scalar(text("SELECT count(*) FROM t")) == 0

@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 
 from fast_query import QueryBuilder
@@ -110,3 +111,41 @@ async def test_flat_to_one_relations_are_joined_into_their_rows_statement(
         data = await gql.data(query)
     assert sql.count == expected_statements
     assert data
+
+
+@pytest.mark.parametrize(
+    ("query", "transaction"),
+    [
+        pytest.param("{ posts(first: 3) { nodes { title author { name } } } }", False, id="one"),
+        pytest.param("{ posts(first: 3) { totalCount nodes { title } } }", True, id="count"),
+        pytest.param("{ users { nodes { posts { nodes { title } } } } }", True, id="nested"),
+        pytest.param("{ a: users { nodes { id } } b: roles { nodes { id } } }", True, id="roots"),
+    ],
+)
+async def test_a_plan_of_several_reads_takes_one_snapshot_on_sqlite(
+    unverified_app: Starlette,
+    committed_engine: AsyncEngine,
+    blog: Dataset,
+    backend: str,
+    query: str,
+    transaction: bool,
+) -> None:
+    # SQLite: one statement needs no transaction (and no trip to aiosqlite's thread
+    # for BEGIN); several run in one, so they see one snapshot. PostgreSQL reads in
+    # autocommit either way.
+    engine: AsyncEngine = await unverified_app.state.container.get(AsyncEngine)
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement.strip().split()[0].upper())
+
+    transport = httpx.ASGITransport(app=unverified_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            assert await GraphQL(http).data(query)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert ("BEGIN" in seen) is (transaction and backend == "sqlite")
+    assert seen[-1] != "BEGIN" and "SELECT" in seen
