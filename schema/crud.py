@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fast_query import RecordNotFound, UniqueViolation, transaction
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.fields import INFO, REQUIRED, argument, lookup_key, make_field
+from schema.fields import INFO, REQUIRED, FieldSpec, argument, lookup_key, make_field
 from schema.resource import Resource
 from schema.validation import InputSpec
 
@@ -50,7 +50,8 @@ def create(
             return await repository.create(**values)
 
     parameters = [INFO, argument("input", input_type, "The new row's fields.", REQUIRED)]
-    return make_field(resolve, parameters, node | None, description)
+    spec_of_field = FieldSpec("create", resource.model, input_spec=spec)
+    return make_field(resolve, parameters, node | None, description, spec_of_field)
 
 
 def update(

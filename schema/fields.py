@@ -101,11 +101,12 @@ def lookup_key(resource: Resource[Any], value: str, argument: str = "id") -> int
 class FieldSpec:
     """What a generic field reads, so the fast path can plan it without its resolver."""
 
-    kind: str  # lookup | listing | children | parent | members | node_id
+    kind: str  # lookup | listing | children | parent | members | node_id | create
     model: type[Any]
     relation: QueryableAttribute[Any] | None = None
     attribute: str | None = None  # the parent's join key, or the foreign key of a parent field
     type_name: str | None = None
+    input_spec: Any = None  # a create's ``validation.InputSpec``
 
 
 FAST_PATH = "fast_path"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import strawberry
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Exists, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query import RawSelect, SelectTemplate, Trashed, compile_select
@@ -33,9 +33,8 @@ class Invalid(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """What a rule may consult: the session, and the row being updated (if any)."""
+    """What a rule may consult: the row being updated (if any); rules do not read the database."""
 
-    session: AsyncSession
     model: type[Any]
     current_id: int | None
 
@@ -154,20 +153,17 @@ class InputSpec:
                 return _path(prefix, name)
         return prefix
 
-    async def values(
-        self,
-        data: Any,
-        session: AsyncSession,
-        *,
-        prefix: str = "input",
-        current_id: int | None = None,
-    ) -> dict[str, Any]:
-        """Column values for ``data``; ``UserInputError`` listing every invalid field.
+    async def clean(
+        self, data: Any, *, prefix: str = "input", current_id: int | None = None
+    ) -> Cleaned:
+        """``data`` checked against the rules without the database.
 
-        Fields left out of ``data`` (``UNSET``) are left out of the result,
-        which is what an update wants.
+        Returns the column values, the problems found, and the row checks
+        (references that must be live, values that must be free) that
+        ``values`` runs, or that a single ``INSERT`` can make its condition.
+        Fields left out of ``data`` (``UNSET``) are left out of the values.
         """
-        check = Check(session, self.model, current_id)
+        check = Check(self.model, current_id)
         values: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for name, rule in self.rules.items():
@@ -198,6 +194,23 @@ class InputSpec:
                 checks.append(
                     (path, RowCheck("taken", self.model, column, values[column], current_id))
                 )
+        return Cleaned(values, problems, checks)
+
+    async def values(
+        self,
+        data: Any,
+        session: AsyncSession,
+        *,
+        prefix: str = "input",
+        current_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Column values for ``data``; ``UserInputError`` listing every invalid field.
+
+        The rules first (``clean``), then every row check in one statement.
+        """
+        cleaned = await self.clean(data, prefix=prefix, current_id=current_id)
+        problems = dict(cleaned.problems)
+        checks = cleaned.checks
         if checks:
             found = await run_checks(session, [row_check for _path_, row_check in checks])
             for (path, row_check), exists in zip(checks, found, strict=True):
@@ -207,7 +220,16 @@ class InputSpec:
                     problems[path] = "already taken"
         if problems:
             raise UserInputError(problems)
-        return values
+        return cleaned.values
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """An input checked against its rules: see ``InputSpec.clean``."""
+
+    values: dict[str, Any]
+    problems: dict[str, str]
+    checks: list[tuple[str, RowCheck]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,26 +253,36 @@ async def run_checks(session: AsyncSession, checks: Sequence[RowCheck]) -> list[
     template = _CHECKS.get(shape)
     if template is None:
         template = _CHECKS[shape] = compile_select(_checks_statement(checks), dialect)
+    rows = await template.fetch(await session.connection(), check_params(checks))
+    return [bool(value) for value in rows[0]]
+
+
+def _checks_statement(checks: Sequence[RowCheck]) -> Select[Any]:
+    columns = [
+        row_exists(check, index).label(f"check_{index}") for index, check in enumerate(checks)
+    ]
+    return cast("Select[Any]", select(*columns))
+
+
+def row_exists(check: RowCheck, index: int) -> Exists:
+    """``EXISTS`` the row ``check`` looks for, its value bound as ``fq_check_<index>``."""
+    table: Any = check.model
+    condition = getattr(table, check.column) == bindparam(f"fq_check_{index}")
+    found = exists().where(condition)
+    if check.kind == "live":
+        live = soft_delete_criteria(table, Trashed.WITHOUT)
+        if live is not None:
+            found = found.where(live)
+    elif check.except_id is not None:
+        found = found.where(table.id != bindparam(f"fq_except_{index}"))
+    return found
+
+
+def check_params(checks: Sequence[RowCheck]) -> dict[str, Any]:
+    """The values ``row_exists`` binds for ``checks``."""
     params: dict[str, Any] = {}
     for index, check in enumerate(checks):
         params[f"fq_check_{index}"] = check.value
         if check.except_id is not None:
             params[f"fq_except_{index}"] = check.except_id
-    rows = await template.fetch(await session.connection(), params)
-    return [bool(value) for value in rows[0]]
-
-
-def _checks_statement(checks: Sequence[RowCheck]) -> Select[Any]:
-    columns = []
-    for index, check in enumerate(checks):
-        table: Any = check.model
-        condition = getattr(table, check.column) == bindparam(f"fq_check_{index}")
-        found = exists().where(condition)
-        if check.kind == "live":
-            live = soft_delete_criteria(table, Trashed.WITHOUT)
-            if live is not None:
-                found = found.where(live)
-        elif check.except_id is not None:
-            found = found.where(table.id != bindparam(f"fq_except_{index}"))
-        columns.append(found.label(f"check_{index}"))
-    return cast("Select[Any]", select(*columns))
+    return params

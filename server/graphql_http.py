@@ -21,12 +21,14 @@ import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
     execute,
     get_operation_ast,
     parse,
+    print_ast,
     validate,
 )
 from graphql.validation import ASTValidationRule
@@ -38,9 +40,11 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
-from schema.fastpath import FastPath, OperationPlan, ReadConnection
+from schema.fastpath import FastPath, OperationPlan, ReadConnection, lookup_field
+from schema.ids import to_global_id
 from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
+from schema.resource import by_model
 from server import observability
 from server.container import Container
 from server.errors import (
@@ -303,7 +307,7 @@ class GraphQLHTTP:
         return cost
 
     def _plan(self, prepared: Prepared, operation: OperationDefinitionNode) -> OperationPlan | None:
-        if not self.settings.graphql_fast_path or operation.operation is not OperationType.QUERY:
+        if not self.settings.graphql_fast_path:
             return None
         name = operation.name.value if operation.name else None
         if name not in prepared.plans:
@@ -322,6 +326,7 @@ class GraphQLHTTP:
         assert operation is not None
         read_only = operation.operation is OperationType.QUERY
         if plan is not None:
+            created: dict[str, tuple[type[Any], Any]] = {}
             async with self.container.scope() as scope:
                 reads = await scope.get(ReadConnection)
                 data = await self.fast_path.run(
@@ -332,10 +337,16 @@ class GraphQLHTTP:
                     reads.connection,
                     self.limits,
                     strict=self.settings.graphql_fast_path_verify,
+                    created=created,
                 )
             if data is not None:
                 if self.settings.graphql_fast_path_verify:
-                    await self._verify(document, graphql_request, request_id, data)
+                    if plan.writes:
+                        await self._verify_created(
+                            document, operation, plan, graphql_request, request_id, data, created
+                        )
+                    else:
+                        await self._verify(document, graphql_request, request_id, data)
                 return ExecutionResult(data=data)
         return await self._resolve(document, graphql_request, request_id, read_only=read_only)
 
@@ -357,6 +368,58 @@ class GraphQLHTTP:
                 f"fast path {orjson.dumps(data)[:2000]!r} != resolvers "
                 f"{orjson.dumps(expected.data)[:2000]!r} {expected.errors}"
             )
+
+    async def _verify_created(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        plan: OperationPlan,
+        graphql_request: GraphQLRequest,
+        request_id: str,
+        data: dict[str, Any],
+        created: dict[str, tuple[type[Any], Any]],
+    ) -> None:
+        """Test mode: a create's answer must be the new row as the resolvers read it back.
+
+        (Running the mutation through the resolvers too would write it twice.)
+        """
+        fragments = [
+            print_ast(definition)
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        ]
+        variables = ["$fqVerifyId: ID!"]
+        variables += [print_ast(definition) for definition in operation.variable_definitions or ()]
+        for root in plan.fields:
+            if root.kind != "create":
+                continue
+            assert root.node is not None and root.node.selection_set is not None
+            model, key = created[root.key]
+            lookup = lookup_field(self.schema._schema, model)
+            query = (
+                f"query FqVerify({', '.join(variables)}) "
+                f"{{ fqVerify: {lookup}(id: $fqVerifyId) {print_ast(root.node.selection_set)} }}\n"
+                + "\n".join(fragments)
+            )
+            values = dict(graphql_request.variables or {})
+            values["fqVerifyId"] = to_global_id(by_model(model).type_name, key)
+            token = observability.verifying.set(True)
+            try:
+                expected = await self._resolve(
+                    parse(query),
+                    GraphQLRequest(query, values, "FqVerify", None),
+                    request_id,
+                    read_only=True,
+                )
+            finally:
+                observability.verifying.reset(token)
+            if expected.errors or expected.data is None:
+                raise FastPathMismatch(f"reading back {root.key}: {expected.errors}")
+            if orjson.dumps(expected.data["fqVerify"]) != orjson.dumps(data[root.key]):
+                raise FastPathMismatch(
+                    f"fast path {orjson.dumps(data[root.key])!r} != resolvers "
+                    f"{orjson.dumps(expected.data['fqVerify'])!r}"
+                )
 
     async def _resolve(
         self,

@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fast_query import is_timeout
 from schema.context import PageLimits, ServiceScope
-from schema.fastpath.plan import OperationPlan, Unsupported, plan_operation
+from schema.fastpath.plan import OperationPlan, Unsupported, lookup_field, plan_operation
 from schema.fastpath.reads import Templates
 from schema.fastpath.run import Fallback, Runner
+from schema.fastpath.writes import Inserts
 
-__all__ = ["FastPath", "OperationPlan", "ReadConnection"]
+__all__ = ["FastPath", "OperationPlan", "ReadConnection", "lookup_field"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class FastPath:
     def __init__(self, schema: strawberry.Schema) -> None:
         self.schema = schema
         self.templates = Templates()
+        self.inserts = Inserts()
 
     def plan(
         self, document: DocumentNode, operation: OperationDefinitionNode
@@ -77,6 +79,7 @@ class FastPath:
         limits: PageLimits,
         *,
         strict: bool = False,
+        created: dict[str, tuple[type[Any], Any]] | None = None,
     ) -> dict[str, Any] | None:
         """The response ``data``, or ``None`` when the resolvers must answer.
 
@@ -93,8 +96,13 @@ class FastPath:
         if isinstance(coerced, list):
             return None
         try:
-            runner = Runner(self.schema, scope, connection, coerced, limits, self.templates)
-            return await runner.run(plan)
+            runner = Runner(
+                self.schema, scope, connection, coerced, limits, self.templates, self.inserts
+            )
+            data = await runner.run(plan)
+            if created is not None:
+                created.update(runner.created)
+            return data
         except Fallback:
             return None
         except Exception as exc:

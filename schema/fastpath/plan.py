@@ -170,6 +170,11 @@ class RootField:
 @dataclass(frozen=True, slots=True)
 class OperationPlan:
     fields: list[RootField]
+    root_type: str = "Query"
+
+    @property
+    def writes(self) -> bool:
+        return self.root_type == "Mutation"
 
 
 def plan_operation(
@@ -177,9 +182,12 @@ def plan_operation(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
 ) -> OperationPlan:
-    if operation.operation is not OperationType.QUERY or schema.query_type is None:
-        raise Unsupported("only queries")
-    return _Planner(schema, fragments).root(schema.query_type, operation.selection_set)
+    planner = _Planner(schema, fragments)
+    if operation.operation is OperationType.QUERY and schema.query_type is not None:
+        return planner.root(schema.query_type, operation.selection_set)
+    if operation.operation is OperationType.MUTATION and schema.mutation_type is not None:
+        return planner.mutation(schema.mutation_type, operation.selection_set)
+    raise Unsupported("subscriptions")
 
 
 _PAGE_INFO = {
@@ -244,6 +252,19 @@ class _Planner:
         return any(interface.name == condition for interface in type_.interfaces)
 
     def root(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
+        """A query of lookups and listings."""
+        return OperationPlan(self._roots(type_, selection_set, ("lookup", "listing")))
+
+    def mutation(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
+        """A mutation of one generic create (one ``INSERT``); anything else is the resolvers'."""
+        fields = self._roots(type_, selection_set, ("create",))
+        if sum(field.kind == "create" for field in fields) != 1:
+            raise Unsupported("several mutation fields")  # each its own transaction, in turn
+        return OperationPlan(fields, "Mutation")
+
+    def _roots(
+        self, type_: GraphQLObjectType, selection_set: SelectionSetNode, kinds: tuple[str, ...]
+    ) -> list[RootField]:
         fields: list[RootField] = []
         for key, nodes in self.collect(type_, [selection_set]).items():
             name = nodes[0].name.value
@@ -252,16 +273,16 @@ class _Planner:
                 continue
             definition = type_.fields.get(name)
             spec = _spec(definition)
-            if definition is None or spec is None or spec.kind not in ("lookup", "listing"):
+            if definition is None or spec is None or spec.kind not in kinds:
                 raise Unsupported(f"root field {name}")
             target = _object_type(definition)
             plan: ObjectPlan | ConnectionPlan
-            if spec.kind == "lookup":
-                plan = self.object(target, spec.model, nodes)
-            else:
+            if spec.kind == "listing":
                 plan = self.connection(target, spec.model, nodes)
+            else:
+                plan = self.object(target, spec.model, nodes)
             fields.append(RootField(key, spec.kind, spec, definition, nodes[0], plan))
-        return OperationPlan(fields)
+        return fields
 
     def object(
         self, type_: GraphQLObjectType, model: type[Any], nodes: list[FieldNode]
@@ -356,6 +377,16 @@ class _Planner:
             else:
                 raise Unsupported(f"edge field {name}")
         return EdgePlan(items)
+
+
+def lookup_field(schema: GraphQLSchema, model: type[Any]) -> str:
+    """The name of the root field that looks a row of ``model`` up by its ID."""
+    assert schema.query_type is not None
+    for name, definition in schema.query_type.fields.items():
+        spec = _spec(definition)
+        if spec is not None and spec.kind == "lookup" and spec.model is model:
+            return str(name)
+    raise Unsupported(f"no lookup of {model.__name__}")
 
 
 def _spec(definition: GraphQLField | None) -> FieldSpec | None:

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
-from fast_query import QueryBuilder, RecordNotFound, Trashed
+from fast_query import (
+    SQLITE_BEGIN_IMMEDIATE,
+    IntegrityViolation,
+    QueryBuilder,
+    RecordNotFound,
+    Trashed,
+    integrity_errors,
+)
 from schema.context import PageLimits, ServiceScope
 from schema.errors import UserInputError
 from schema.fastpath.plan import (
@@ -47,10 +54,12 @@ from schema.fastpath.reads import (
     static_query,
     table_of,
 )
-from schema.fields import ConnectionArgs, lookup_key
+from schema.fastpath.writes import Inserts, insert_statement
+from schema.fields import ConnectionArgs, FieldSpec, lookup_key
 from schema.ids import to_global_id
 from schema.pagination import encode_position
 from schema.resource import by_model
+from schema.validation import InputSpec, check_params
 
 
 class Fallback(Exception):
@@ -71,6 +80,7 @@ class Runner:
         variables: VariableValues,
         limits: PageLimits,
         templates: Templates,
+        inserts: Inserts,
     ) -> None:
         self.schema = schema
         self.graphql_schema: GraphQLSchema = schema._schema
@@ -80,6 +90,9 @@ class Runner:
         self.variables = variables
         self.limits = limits
         self.templates = templates
+        self.inserts = inserts
+        #: The rows a create wrote: response key -> (model, key).
+        self.created: dict[str, tuple[type[Any], Any]] = {}
         # Fields asking for the same rows (aliases with equal arguments) share a read.
         self._reads: dict[Hashable, Any] = {}
 
@@ -90,14 +103,14 @@ class Runner:
 
     async def run(self, plan: OperationPlan) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        if self.dialect.name == "sqlite" and not reads_once(plan):
+        if self.dialect.name == "sqlite" and not plan.writes and not reads_once(plan):
             # Several reads see one snapshot, as in the resolvers' session (on
             # PostgreSQL each statement sees the latest commit, in both paths).
             await self.connection.begin()
         try:
             for field in plan.fields:
                 if field.kind == "typename":
-                    data[field.key] = "Query"
+                    data[field.key] = plan.root_type
                     continue
                 assert field.definition is not None and field.node is not None
                 assert field.spec is not None
@@ -105,6 +118,11 @@ class Runner:
                 if field.kind == "lookup":
                     assert isinstance(field.plan, ObjectPlan)
                     data[field.key] = await self._lookup(field.plan, arguments)
+                elif field.kind == "create":
+                    assert isinstance(field.plan, ObjectPlan)
+                    data[field.key] = await self._create(
+                        field.key, field.spec, field.plan, arguments
+                    )
                 else:
                     assert isinstance(field.plan, ConnectionPlan)
                     data[field.key] = await self._listing(field.plan, arguments)
@@ -206,6 +224,43 @@ class Runner:
             return int(counted[0][0])
 
         return (await self.connections(plan, args, [rows], read, total))[0]
+
+    async def _create(
+        self, key: str, spec: FieldSpec, plan: ObjectPlan, arguments: dict[str, Any]
+    ) -> Any:
+        """One ``INSERT ... SELECT ... WHERE <row checks> RETURNING`` (see ``writes``)."""
+        input_spec: InputSpec = spec.input_spec
+        cleaned = await input_spec.clean(arguments["input"])
+        if cleaned.problems:
+            raise Fallback("invalid input")
+        model = plan.model
+        names = sorted(cleaned.values)
+        checks = [check for _path, check in cleaned.checks]
+        columns = sorted(plan.columns())
+        shape = (
+            model,
+            tuple(names),
+            tuple((check.kind, check.model, check.column) for check in checks),
+            tuple(columns),
+        )
+        statement = self.inserts.get(shape, lambda: insert_statement(model, names, checks, columns))
+        params = {f"fq_value_{name}": cleaned.values[name] for name in names}
+        params.update(check_params(checks))
+        try:
+            with integrity_errors():
+                if self.dialect.name == "sqlite":
+                    # Take the write lock up front, as the resolvers' writes do.
+                    await self.connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+                    async with self.connection.begin():
+                        rows = (await self.connection.execute(statement, params)).all()
+                else:  # in autocommit: the statement commits on its own
+                    rows = (await self.connection.execute(statement, params)).all()
+        except IntegrityViolation as exc:  # a race the checks could not see
+            raise Fallback("constraint") from exc
+        if not rows:
+            raise Fallback("a row check failed")
+        self.created[key] = (model, rows[0][columns.index("id")])
+        return (await self.objects(plan, rows, columns))[0]
 
     # -- objects ----------------------------------------------------------------
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 
 from fast_query import QueryBuilder
 from repositories import UserRepository
-from tests.api import Dataset, GraphQL, StatementCounter
+from tests.api import Dataset, GraphQL, StatementCounter, gid
 
 
 class NamedOnly(UserRepository):
@@ -149,3 +149,35 @@ async def test_a_plan_of_several_reads_takes_one_snapshot_on_sqlite(
 
     assert ("BEGIN" in seen) is (transaction and backend == "sqlite")
     assert seen[-1] != "BEGIN" and "SELECT" in seen
+
+
+CREATE_COMMENT = (
+    "mutation($post: ID!, $author: ID!) { createComment(input: "
+    '{postId: $post, authorId: $author, body: "Hello"}) { id body post { title } __typename } }'
+)
+
+
+async def test_a_create_is_one_insert_that_checks_its_references(
+    gql: GraphQL, blog: Dataset, sql: StatementCounter, committed_engine: AsyncEngine
+) -> None:
+    # ``gql`` reads the new row back through the resolvers and compares.
+    variables = {"post": gid("Post", blog.posts["b1"]), "author": gid("User", blog.users["dee"])}
+    with sql:
+        data = await gql.data(CREATE_COMMENT, variables)
+    assert data["createComment"]["body"] == "Hello"
+    assert data["createComment"]["post"] == {"title": "Building things"}
+    assert sql.count == 2  # the INSERT, then the post for the payload
+
+    # A reference to a soft-deleted post: the INSERT writes nothing, and the
+    # resolvers report the input error (their row checks are one statement).
+    gone = {**variables, "post": gid("Post", blog.posts["a3"])}
+    async with committed_engine.connect() as connection:
+        before = await connection.scalar(text("SELECT count(*) FROM comments"))
+    with sql:
+        sql.statements.clear()
+        body = await gql(CREATE_COMMENT, gone)
+    assert body["data"] == {"createComment": None}
+    assert body["errors"][0]["extensions"]["fields"] == {"input.postId": "not found"}
+    assert sql.count == 2
+    async with committed_engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM comments")) == before
