@@ -268,3 +268,16 @@ async def test_benchmark_workloads_run_a_fixed_number_of_statements(
     """
     expected = fast_path if mode == "fast-path" else resolvers
     assert await statements(gql, sql, query) == expected
+
+
+async def test_benchmark_create_comment_runs_a_fixed_number_of_statements(
+    gql: GraphQL, crowd: Dataset, sql: StatementCounter, mode: str
+) -> None:
+    """W4: one ``INSERT ... SELECT ... WHERE <checks>`` on the fast path; the
+    resolvers check the input's rows in one statement, then insert."""
+    post, author = next(iter(crowd.posts.values())), next(iter(crowd.users.values()))
+    query = (
+        f'mutation {{ createComment(input: {{postId: "{gid("Post", post)}", '
+        f'authorId: "{gid("User", author)}", body: "Counted"}}) {{ id body }} }}'
+    )
+    assert await statements(gql, sql, query) == (1 if mode == "fast-path" else 2)
