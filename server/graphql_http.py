@@ -40,7 +40,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
 from schema.context import Context, PageLimits
-from schema.fastpath import FastPath, OperationPlan, ReadConnection, lookup_field
+from schema.fastpath import FastPath, OperationPlan, ReadConnection, WriteFailed, lookup_field
 from schema.ids import to_global_id
 from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
@@ -327,18 +327,21 @@ class GraphQLHTTP:
         read_only = operation.operation is OperationType.QUERY
         if plan is not None:
             created: dict[str, tuple[type[Any], Any]] = {}
-            async with self.container.scope() as scope:
-                reads = await scope.get(ReadConnection)
-                data = await self.fast_path.run(
-                    plan,
-                    operation,
-                    graphql_request.variables,
-                    scope,
-                    reads.connection,
-                    self.limits,
-                    strict=self.settings.graphql_fast_path_verify,
-                    created=created,
-                )
+            try:
+                async with self.container.scope() as scope:
+                    reads = await scope.get(ReadConnection)
+                    data = await self.fast_path.run(
+                        plan,
+                        operation,
+                        graphql_request.variables,
+                        scope,
+                        reads.connection,
+                        self.limits,
+                        strict=self.settings.graphql_fast_path_verify,
+                        created=created,
+                    )
+            except WriteFailed as failure:
+                return _failed_write(failure)
             if data is not None:
                 if self.settings.graphql_fast_path_verify:
                     if plan.writes:
@@ -451,6 +454,23 @@ class GraphQLHTTP:
                 result = await result
             assert isinstance(result, ExecutionResult)
             return result
+
+
+def _failed_write(failure: WriteFailed) -> ExecutionResult:
+    """What the resolvers answer for a mutation field that raised: ``null`` and its error."""
+    plan = failure.plan
+    data = {root.key: plan.root_type if root.kind == "typename" else None for root in plan.fields}
+    errors = [
+        GraphQLError(
+            str(failure.error),
+            nodes=[root.node],
+            path=[root.key],
+            original_error=failure.error,
+        )
+        for root in plan.fields
+        if root.kind == "create" and root.node is not None
+    ]
+    return ExecutionResult(data=data, errors=errors)
 
 
 def _validation_error(exc: GraphQLError) -> dict[str, Any]:

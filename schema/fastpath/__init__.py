@@ -28,7 +28,7 @@ from schema.fastpath.reads import Templates
 from schema.fastpath.run import Fallback, Runner
 from schema.fastpath.writes import Inserts
 
-__all__ = ["FastPath", "OperationPlan", "ReadConnection", "lookup_field"]
+__all__ = ["FastPath", "OperationPlan", "ReadConnection", "WriteFailed", "lookup_field"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ class ReadConnection:
     """
 
     connection: AsyncConnection
+
+
+class WriteFailed(Exception):
+    """A planned write failed in a way that may have left it written; not to be retried."""
+
+    def __init__(self, plan: OperationPlan, error: Exception) -> None:
+        super().__init__(str(error))
+        self.plan = plan
+        self.error = error
 
 
 class FastPath:
@@ -89,6 +98,9 @@ class FastPath:
         fresh connection may even succeed after a database restart), except
         a database timeout, which is raised: the resolvers would only wait as
         long again. With ``strict`` (tests) an unexpected failure is raised.
+        A write that fails unexpectedly raises ``WriteFailed``: only a create
+        known to have written nothing (a row check failed, a constraint
+        refused it) is left to the resolvers.
         """
         coerced = get_variable_values(
             self.schema._schema, operation.variable_definitions or (), variables or {}
@@ -106,6 +118,11 @@ class FastPath:
         except Fallback:
             return None
         except Exception as exc:
+            if plan.writes:
+                # The INSERT may have committed (a connection lost after the server
+                # committed looks the same): running the mutation again could write
+                # it twice, so the failure is the answer.
+                raise WriteFailed(plan, exc) from exc
             if strict or is_timeout(exc):
                 raise
             logger.debug("fast path failed; the resolvers will answer", exc_info=True)

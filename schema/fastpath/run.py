@@ -260,7 +260,10 @@ class Runner:
         if not rows:
             raise Fallback("a row check failed")
         self.created[key] = (model, rows[0][columns.index("id")])
-        return (await self.objects(plan, rows, columns))[0]
+        try:
+            return (await self.objects(plan, rows, columns))[0]
+        except Fallback as exc:  # written: the resolvers must not write it again
+            raise RuntimeError(f"the new row's answer could not be read: {exc}") from exc
 
     # -- objects ----------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from starlette.applications import Starlette
 
 from fast_query import QueryBuilder
 from repositories import UserRepository
+from schema.fastpath import ReadConnection
 from tests.api import Dataset, GraphQL, StatementCounter, gid
 
 
@@ -181,3 +183,45 @@ async def test_a_create_is_one_insert_that_checks_its_references(
     assert sql.count == 2
     async with committed_engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM comments")) == before
+
+
+class LostAfterCommit:
+    """The request's real connection, whose ``INSERT`` commits and whose answer is lost.
+
+    The same as a connection that drops after the server committed: the
+    client cannot tell whether the row was written.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        await self._connection.execute(statement, *args, **kwargs)
+        raise ConnectionResetError("the connection was lost")
+
+
+async def test_a_create_whose_answer_is_lost_is_not_written_twice(
+    app: Starlette, gql: GraphQL, blog: Dataset, committed_engine: AsyncEngine, backend: str
+) -> None:
+    container = app.state.container
+    real = container.registration(ReadConnection).factory
+
+    async def losing(engine: AsyncEngine) -> AsyncIterator[ReadConnection]:
+        async for reads in real(engine):
+            yield ReadConnection(cast(Any, LostAfterCommit(reads.connection)))
+
+    with container.override(ReadConnection, factory=losing):
+        body = await gql('mutation { createRole(input: {name: "auditor"}) { name } }')
+
+    assert body["data"] == {"createRole": None}
+    [error] = body["errors"]
+    assert error["path"] == ["createRole"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    async with committed_engine.connect() as connection:
+        names = await connection.scalars(text("SELECT name FROM roles WHERE name = 'auditor'"))
+        # PostgreSQL: written once, by the INSERT whose answer was lost (it commits
+        # on its own). SQLite: the INSERT's transaction rolls back on the error.
+        assert list(names) == (["auditor"] if backend == "postgresql" else [])
