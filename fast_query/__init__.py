@@ -23,7 +23,7 @@ from fast_query.query import OrderKey, QueryBuilder, Trashed, escape_like, like
 from fast_query.raw import RawSelect, SelectTemplate, compile_select
 from fast_query.repository import BaseRepository
 from fast_query.session import SerializedAsyncSession, create_session_factory
-from fast_query.transaction import transaction
+from fast_query.transaction import connection_transaction, transaction
 from fast_query.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "UTCDateTime",
     "UniqueViolation",
     "compile_select",
+    "connection_transaction",
     "create_engine",
     "create_session_factory",
     "escape_like",

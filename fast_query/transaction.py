@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query._integrity import integrity_errors
 from fast_query.engine import SQLITE_BEGIN_IMMEDIATE
@@ -32,3 +32,24 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     except BaseException:
         await session.rollback()
         raise
+
+
+@asynccontextmanager
+async def connection_transaction(connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """``transaction`` for a Core connection: the block's writes commit or roll back together.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``, as ``transaction`` does. A
+    connection in autocommit has no transaction to open: each statement
+    commits on its own, so the block should be one statement. Constraint
+    violations surface as ``IntegrityViolation``.
+    """
+    with integrity_errors():
+        if connection.sync_connection is not None and (
+            connection.sync_connection.get_execution_options().get("isolation_level")
+            == "AUTOCOMMIT"
+        ):
+            yield connection
+            return
+        await connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+        async with connection.begin():
+            yield connection

@@ -10,7 +10,7 @@ through the resolvers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,18 @@ class ObjectPlan:
     shapers: dict[tuple[str, ...], Callable[..., list[dict[str, Any]]]] = field(
         default_factory=dict, repr=False
     )
+    joins_kept: Joins | None = field(default=None, repr=False)
+
+    def joins(self) -> Joins:
+        """The to-one relations read in this object's statement (see ``joinable``), kept."""
+        if self.joins_kept is None:
+            self.joins_kept = joinable([self])
+        return self.joins_kept
+
+    @property
+    def columns_only(self) -> bool:
+        """Whether the objects need no relation of their own."""
+        return all(isinstance(item, (Scalar, GlobalId, Constant)) for item in self.fields)
 
     def columns(self) -> set[str]:
         needed = {"id"}
@@ -126,6 +138,13 @@ class ConnectionPlan:
 
     model: type[Any]
     outputs: list[tuple[str, str, Any]] = field(default_factory=list)
+    joins_kept: Joins | None = field(default=None, repr=False)
+
+    def joins(self) -> Joins:
+        """The to-one relations read in the rows' statement (see ``joinable``), kept."""
+        if self.joins_kept is None:
+            self.joins_kept = joinable(self.object_plans())
+        return self.joins_kept
 
     def object_plans(self) -> list[ObjectPlan]:
         plans: list[ObjectPlan] = []
@@ -171,10 +190,54 @@ class RootField:
 class OperationPlan:
     fields: list[RootField]
     root_type: str = "Query"
+    #: Whether running the plan takes a single statement (see ``reads_once``).
+    single_read: bool = False
 
     @property
     def writes(self) -> bool:
         return self.root_type == "Mutation"
+
+
+#: To-one relations read in their rows' statement: foreign key -> (target model, its columns).
+Joins = dict[str, tuple[type[Any], frozenset[str]]]
+
+
+def joinable(plans: Sequence[ObjectPlan]) -> Joins:
+    """The to-one relations of these objects worth reading in their rows' statement.
+
+    A relation whose target shapes only its own columns is one ``LEFT JOIN``
+    away: joined, it costs no statement (``posts { author { name } }`` is one
+    statement, not two). Targets with relations of their own keep their
+    batched read. Fields on one foreign key (aliases) share one join.
+    """
+    joins: dict[str, tuple[type[Any], set[str]]] = {}
+    for plan in plans:
+        for item in plan.fields:
+            if isinstance(item, ToOne) and item.target.columns_only:
+                _target, columns = joins.setdefault(item.foreign_key, (item.target.model, set()))
+                columns.update(item.target.columns())
+    return {key: (target, frozenset(columns)) for key, (target, columns) in joins.items()}
+
+
+def reads_once(fields: Sequence[RootField]) -> bool:
+    """Whether these root fields run a single statement: one field, its to-ones joined, no count."""
+    roots = [field.plan for field in fields if field.kind != "typename"]
+    if len(roots) != 1:
+        return False
+    [root] = roots
+    if isinstance(root, ConnectionPlan):
+        if root.wants_total:
+            return False
+        objects = root.object_plans()
+    else:
+        assert root is not None
+        objects = [root]
+    return all(
+        not isinstance(item, (Members, Children))
+        and (not isinstance(item, ToOne) or item.target.columns_only)
+        for object_plan in objects
+        for item in object_plan.fields
+    )
 
 
 def plan_operation(
@@ -253,7 +316,8 @@ class _Planner:
 
     def root(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
         """A query of lookups and listings."""
-        return OperationPlan(self._roots(type_, selection_set, ("lookup", "listing")))
+        fields = self._roots(type_, selection_set, ("lookup", "listing"))
+        return OperationPlan(fields, single_read=reads_once(fields))
 
     def mutation(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
         """A mutation of one generic create (one ``INSERT``); anything else is the resolvers'."""

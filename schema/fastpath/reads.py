@@ -12,7 +12,6 @@ filter's literals, the order, the trashed mode) are part of the shape.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -21,47 +20,39 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
 from fast_query import BaseRepository, QueryBuilder, RawSelect, SelectTemplate, compile_select
+from schema.fastpath.lru import Lru
+from schema.fastpath.plan import Joins
 from schema.fields import ConnectionArgs
 from schema.pagination import PageRequest
 
-#: Compiled templates kept per application; past this, the least used go.
-MAX_TEMPLATES = 1024
+Template = tuple[RawSelect | SelectTemplate, list[str]]
 
 
 class Templates:
-    """An LRU of compiled statements by shape, shared by every request of an app."""
+    """Compiled statements by shape, shared by every request of an app (least used go)."""
 
-    def __init__(self, size: int = MAX_TEMPLATES) -> None:
-        self._size = size
-        self._compiled: OrderedDict[Hashable, tuple[RawSelect | SelectTemplate, list[str]]] = (
-            OrderedDict()
-        )
+    def __init__(self) -> None:
+        self._compiled: Lru[Template] = Lru()
 
     def get(
         self,
         key: Hashable | None,
         dialect: Dialect,
         build: Callable[[], tuple[Select[Any], list[str]]],
-    ) -> tuple[RawSelect | SelectTemplate, list[str]]:
+    ) -> Template:
         """The compiled template for ``key`` and the columns its rows carry, built if new.
 
         A ``None`` key builds and compiles a statement that is not kept (one
         that may depend on the request, see ``static_query``).
         """
-        if key is None:
+
+        def compiled() -> Template:
             statement, columns = build()
             return compile_select(statement, dialect), columns
-        key = (dialect.name, key)
-        found = self._compiled.get(key)
-        if found is not None:
-            self._compiled.move_to_end(key)
-            return found
-        statement, columns = build()
-        found = (compile_select(statement, dialect), columns)
-        self._compiled[key] = found
-        if len(self._compiled) > self._size:
-            self._compiled.popitem(last=False)
-        return found
+
+        if key is None:
+            return compiled()
+        return self._compiled.get((dialect.name, key), compiled)
 
 
 def static_query(repository_class: type[Any]) -> bool:
@@ -125,10 +116,6 @@ def paged(query: QueryBuilder[Any], args: ConnectionArgs, model: type[Any]) -> Q
 def row_columns(columns: Sequence[str], order_names: Sequence[str]) -> list[str]:
     """The columns a read selects: the plan's, then the order keys cursors need."""
     return list(dict.fromkeys([*columns, *order_names]))
-
-
-#: To-one relations read in their rows' statement: foreign key -> (target model, its columns).
-Joins = dict[str, tuple[type[Any], frozenset[str]]]
 
 
 def joined_name(foreign_key: str, column: str) -> str:

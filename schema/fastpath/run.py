@@ -20,12 +20,11 @@ from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
 from fast_query import (
-    SQLITE_BEGIN_IMMEDIATE,
     IntegrityViolation,
     QueryBuilder,
     RecordNotFound,
     Trashed,
-    integrity_errors,
+    connection_transaction,
 )
 from schema.context import PageLimits, ServiceScope
 from schema.errors import UserInputError
@@ -42,7 +41,6 @@ from schema.fastpath.plan import (
     ToOne,
 )
 from schema.fastpath.reads import (
-    Joins,
     Templates,
     join_to_ones,
     joined_name,
@@ -103,7 +101,7 @@ class Runner:
 
     async def run(self, plan: OperationPlan) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        if self.dialect.name == "sqlite" and not plan.writes and not reads_once(plan):
+        if self.dialect.name == "sqlite" and not plan.writes and not plan.single_read:
             # Several reads see one snapshot, as in the resolvers' session (on
             # PostgreSQL each statement sees the latest commit, in both paths).
             await self.connection.begin()
@@ -179,7 +177,7 @@ class Runner:
         mode = Trashed(trashed.value) if trashed is not None else Trashed.WITHOUT
         queries, kind = await self._queries(plan.model)
         columns = sorted(plan.columns())
-        joins = joinable([plan])
+        joins = plan.joins()
         read = [*columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
@@ -200,7 +198,7 @@ class Runner:
         args = ConnectionArgs.of(model, arguments, self.limits)
         queries, kind = await self._queries(model)
         columns = row_columns(sorted(plan.columns()), args.order.names)
-        joins = joinable(plan.object_plans())
+        joins = plan.joins()
         read_columns = [*columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
@@ -247,14 +245,8 @@ class Runner:
         params = {f"fq_value_{name}": cleaned.values[name] for name in names}
         params.update(check_params(checks))
         try:
-            with integrity_errors():
-                if self.dialect.name == "sqlite":
-                    # Take the write lock up front, as the resolvers' writes do.
-                    await self.connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
-                    async with self.connection.begin():
-                        rows = (await self.connection.execute(statement, params)).all()
-                else:  # in autocommit: the statement commits on its own
-                    rows = (await self.connection.execute(statement, params)).all()
+            async with connection_transaction(self.connection):
+                rows = (await self.connection.execute(statement, params)).all()
         except IntegrityViolation as exc:  # a race the checks could not see
             raise Fallback("constraint") from exc
         if not rows:
@@ -292,7 +284,7 @@ class Runner:
             return {}
         target = item.target.model
         target_columns = sorted(item.target.columns())
-        joins = joinable([item.target])
+        joins = item.target.joins()
         read_columns = [*target_columns, *joined_names(joins)]
 
         def build() -> tuple[Select[Any], list[str]]:
@@ -364,7 +356,7 @@ class Runner:
         model = spec.model
         args = ConnectionArgs.of(model, self._arguments(item.definition, item.node), self.limits)
         columns = row_columns(sorted(item.connection.columns()), args.order.names)
-        joins = joinable(item.connection.object_plans())
+        joins = item.connection.joins()
         joined = joined_names(joins)
 
         def build() -> tuple[Select[Any], list[str]]:
@@ -491,49 +483,6 @@ class Runner:
                     edge[key] = detail
             edges.append(edge)
         return edges
-
-
-def columns_only(plan: ObjectPlan) -> bool:
-    """Whether the objects of ``plan`` need no relation of their own."""
-    return all(isinstance(item, (Scalar, GlobalId, Constant)) for item in plan.fields)
-
-
-def reads_once(plan: OperationPlan) -> bool:
-    """Whether ``plan`` runs a single statement: one root field, its to-ones joined, no count."""
-    roots = [field.plan for field in plan.fields if field.kind != "typename"]
-    if len(roots) != 1:
-        return False
-    [root] = roots
-    if isinstance(root, ConnectionPlan):
-        if root.wants_total:
-            return False
-        objects = root.object_plans()
-    else:
-        assert root is not None
-        objects = [root]
-    return all(
-        isinstance(item, (Scalar, GlobalId, Constant))
-        or (isinstance(item, ToOne) and columns_only(item.target))
-        for object_plan in objects
-        for item in object_plan.fields
-    )
-
-
-def joinable(plans: Sequence[ObjectPlan]) -> Joins:
-    """The to-one relations of these objects worth reading in their rows' statement.
-
-    A relation whose target shapes only its own columns is one ``LEFT JOIN``
-    away: joined, it costs no statement (``posts { author { name } }`` is one
-    statement, not two). Targets with relations of their own keep their
-    batched read. Fields on one foreign key (aliases) share one join.
-    """
-    joins: dict[str, tuple[type[Any], set[str]]] = {}
-    for plan in plans:
-        for item in plan.fields:
-            if isinstance(item, ToOne) and columns_only(item.target):
-                _target, columns = joins.setdefault(item.foreign_key, (item.target.model, set()))
-                columns.update(item.target.columns())
-    return {key: (target, frozenset(columns)) for key, (target, columns) in joins.items()}
 
 
 def _by_parent(parents: Sequence[Any], rows: Sequence[Row]) -> dict[Any, list[Row]]:

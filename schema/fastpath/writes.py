@@ -11,13 +11,13 @@ exactly what is wrong; nothing was written by the first attempt.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Insert, and_, bindparam, insert, select, true
 
-from schema.fastpath.reads import MAX_TEMPLATES, table_of
+from schema.fastpath.lru import Lru
+from schema.fastpath.reads import table_of
 from schema.validation import RowCheck, row_exists
 
 
@@ -44,20 +44,6 @@ def insert_statement(
     )
 
 
-class Inserts:
-    """Built ``INSERT`` statements by shape, shared by an app's requests (SQLAlchemy
-    caches their compiled form; building one costs more than running it)."""
-
-    def __init__(self, size: int = MAX_TEMPLATES) -> None:
-        self._size = size
-        self._built: OrderedDict[Hashable, Insert] = OrderedDict()
-
-    def get(self, key: Hashable, build: Callable[[], Insert]) -> Insert:
-        found = self._built.get(key)
-        if found is not None:
-            self._built.move_to_end(key)
-            return found
-        found = self._built[key] = build()
-        if len(self._built) > self._size:
-            self._built.popitem(last=False)
-        return found
+#: Built ``INSERT`` statements by shape (SQLAlchemy caches their compiled form;
+#: building one costs more than running it).
+Inserts = Lru[Insert]

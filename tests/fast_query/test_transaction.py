@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fast_query import (
     ForeignKeyViolation,
     IntegrityViolation,
     UniqueViolation,
+    connection_transaction,
     create_session_factory,
     transaction,
 )
@@ -147,3 +148,32 @@ async def test_sqlite_writes_begin_immediate(
     # asyncpg opens its transactions through its own API, not with a statement.
     expected = {"sqlite": ["BEGIN", "BEGIN IMMEDIATE", "BEGIN"], "postgresql": []}
     assert begins == expected[backend]
+
+
+async def test_connection_transaction_commits_or_rolls_back_the_block(
+    committed_engine: AsyncEngine, new_session: SessionMaker, begins: list[str], backend: str
+) -> None:
+    async with committed_engine.connect() as connection:
+        async with connection_transaction(connection):
+            await connection.execute(insert(Role).values(name="admin"))
+        with pytest.raises(RuntimeError):
+            async with connection_transaction(connection):
+                await connection.execute(insert(Role).values(name="editor"))
+                raise RuntimeError("the block failed")
+        with pytest.raises(UniqueViolation):
+            async with connection_transaction(connection):
+                await connection.execute(insert(Role).values(name="admin"))
+    expected = {"sqlite": ["BEGIN IMMEDIATE"] * 3, "postgresql": []}
+    assert begins == expected[backend]
+    assert await committed(new_session, Role) == ["admin"]
+
+
+async def test_connection_transaction_in_autocommit_commits_each_statement(
+    committed_engine: AsyncEngine, new_session: SessionMaker
+) -> None:
+    async with committed_engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with connection_transaction(connection):
+            await connection.execute(insert(Role).values(name="admin"))
+        # Committed already, with the connection still open.
+        assert await committed(new_session, Role) == ["admin"]
