@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 
 from bench import dataset, load, report, services, statements, verify
@@ -28,8 +26,7 @@ from bench.workloads import Workload, select
 SOLO = ("W6", "W7-first", "W7")  # the latency targets: one request on its own
 
 
-def log(message: str) -> None:
-    print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+log = report.progress("bench")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -134,14 +131,6 @@ def measure(
     return run
 
 
-def _python() -> str:
-    """This interpreter as the reader would type it (``.venv/bin/python`` from the repository)."""
-    executable = Path(sys.executable)
-    if executable.is_relative_to(dataset.ROOT):
-        return str(executable.relative_to(dataset.ROOT))
-    return "python"
-
-
 def _terminate(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -154,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     load_at_start = os.getloadavg()
     clock = time.monotonic()
-    command = shlex.join([_python(), "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    command = report.command_line("bench", argv)
     runs: list[report.DatabaseRun] = []
     try:
         for target in dataset.targets(kinds, args.postgres):

@@ -7,13 +7,15 @@ are filled by ``ftf migrate`` and ``ftf seed --users 1000 --posts-per-user 10
 plan a database holds, so a rerun skips seeding while the plan, the seeding
 code, the migrations and the row counts all still match. The comments W4
 wrote in earlier runs are deleted before each run, so every run reads the
-same rows.
+same rows. ``clone`` copies the data set to another database, for a run
+that writes (the soak test) without touching these rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -56,28 +58,41 @@ class Target:
     def marker(self) -> Path:
         return DATA / f"{self.kind}.seeded.json"
 
+    @property
+    def database(self) -> str:
+        """PostgreSQL: the database's name."""
+        return self.floor_url.rsplit("/", 1)[1]
 
-def targets(kinds: list[Kind], postgres_server: str) -> list[Target]:
-    """The targets for ``kinds``; ``postgres_server`` is ``postgresql://user@host:port``."""
+    @property
+    def maintenance_dsn(self) -> str:
+        """PostgreSQL: the server's ``postgres`` database, to create or drop this one from."""
+        return self.floor_url.rsplit("/", 1)[0] + "/postgres"
+
+
+def target(
+    kind: Kind,
+    postgres_server: str,
+    *,
+    database: str = PG_DATABASE,
+    sqlite_file: Path = SQLITE_FILE,
+) -> Target:
+    """The target of one kind: ``database`` on ``postgres_server``, or ``sqlite_file``."""
     base = postgres_server.rstrip("/")
     host = urlsplit(base).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError(f"the benchmark talks to 127.0.0.1 only, not {host!r}")
-    made: list[Target] = []
-    for kind in kinds:
-        if kind == "postgresql":
-            made.append(
-                Target(
-                    kind,
-                    base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{PG_DATABASE}",
-                    f"{base}/{PG_DATABASE}",
-                )
-            )
-        else:
-            made.append(
-                Target(kind, f"sqlite+aiosqlite:///{SQLITE_FILE}", f"sqlite:///{SQLITE_FILE}")
-            )
-    return made
+    if kind == "postgresql":
+        return Target(
+            kind,
+            base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{database}",
+            f"{base}/{database}",
+        )
+    return Target(kind, f"sqlite+aiosqlite:///{sqlite_file}", f"sqlite:///{sqlite_file}")
+
+
+def targets(kinds: list[Kind], postgres_server: str) -> list[Target]:
+    """The standard targets for ``kinds``; ``postgres_server`` is ``postgresql://user@host:port``."""
+    return [target(kind, postgres_server) for kind in kinds]
 
 
 def ftf_command() -> list[str]:
@@ -135,20 +150,24 @@ def _ensure_database(target: Target) -> None:
     if target.kind == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
         return
-    maintenance = target.floor_url.rsplit("/", 1)[0] + "/postgres"
+    asyncio.run(_create_database(target, fresh=False))
 
-    async def create() -> None:
-        connection = await asyncpg.connect(maintenance, timeout=10)
-        try:
-            exists = await connection.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE
+
+async def _create_database(target: Target, *, fresh: bool) -> None:
+    """Create ``target``'s PostgreSQL database if missing; ``fresh``: drop it first."""
+    connection = await asyncpg.connect(target.maintenance_dsn, timeout=10)
+    try:
+        if fresh:
+            await connection.execute(
+                f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)', timeout=60
             )
-            if not exists:
-                await connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-        finally:
-            await asyncio.wait_for(connection.close(), timeout=10)
-
-    asyncio.run(create())
+        exists = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{target.database}"', timeout=60)
+    finally:
+        await asyncio.wait_for(connection.close(), timeout=10)
 
 
 # -- the marker -----------------------------------------------------------------
@@ -259,6 +278,67 @@ def pick_params(target: Target) -> Params:
         after_post_id=deep[0][0],
     )
     return params
+
+
+# -- a copy for a run that writes -------------------------------------------------
+
+#: The tables of the data set, parents first, and those with a serial ``id``.
+COPIED_TABLES = ("roles", "users", "user_roles", "posts", "comments")
+SERIAL_TABLES = ("roles", "users", "posts", "comments")
+
+
+def clone(source: Target, copy: Target) -> None:
+    """Make ``copy`` (same kind) a fresh copy of ``source``'s data set, replacing what it held.
+
+    The copy is made while others may be using ``source``: SQLite's online
+    backup, or on PostgreSQL ``ftf migrate`` on a new database and a binary
+    ``COPY`` of every table from one snapshot (``CREATE DATABASE ...
+    TEMPLATE`` would need ``source`` to have no sessions).
+    """
+    if source.kind == "sqlite":
+        copy_file = sqlite_path(copy)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{copy_file}{suffix}").unlink(missing_ok=True)
+        reader = sqlite3.connect(sqlite_path(source), timeout=30)
+        try:
+            writer = sqlite3.connect(copy_file)
+            try:
+                reader.backup(writer)
+            finally:
+                writer.close()
+        finally:
+            reader.close()
+        return
+    asyncio.run(_create_database(copy, fresh=True))
+    migrate(copy)
+    asyncio.run(_copy_postgres(source.floor_url, copy.floor_url))
+
+
+async def _copy_postgres(source_dsn: str, copy_dsn: str) -> None:
+    source = await asyncpg.connect(source_dsn, timeout=10)
+    try:
+        copy = await asyncpg.connect(copy_dsn, timeout=10)
+        try:
+            async with source.transaction(isolation="repeatable_read", readonly=True):
+                for table in COPIED_TABLES:
+                    buffer = io.BytesIO()
+                    await source.copy_from_table(
+                        table, output=buffer, format="binary", timeout=SQL_TIMEOUT
+                    )
+                    buffer.seek(0)
+                    await copy.copy_to_table(
+                        table, source=buffer, format="binary", timeout=SQL_TIMEOUT
+                    )
+            for table in SERIAL_TABLES:
+                await copy.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}",
+                    timeout=SQL_TIMEOUT,
+                )
+            await copy.execute("ANALYZE", timeout=SQL_TIMEOUT)
+        finally:
+            await asyncio.wait_for(copy.close(), timeout=10)
+    finally:
+        await asyncio.wait_for(source.close(), timeout=10)
 
 
 def describe(params: Params) -> str:

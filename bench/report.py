@@ -1,17 +1,22 @@
-"""The results: the table printed to stdout, the targets of issue 4, and ``bench/RESULTS.md``."""
+"""The results: the table printed to stdout, the targets of issue 4, and ``bench/RESULTS.md``.
+
+The table formatting and the command line are shared with the soak test's report.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+import shlex
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.dataset import ROOT
+from bench.dataset import ROOT, Log
 from bench.load import LoadResult
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -73,16 +78,40 @@ def _mb(kib: int | None) -> str:
     return "–" if kib is None else f"{kib / MB:,.0f}"
 
 
+def _widths(
+    header: Sequence[str], rows: Sequence[Sequence[str]], least: Sequence[int] = ()
+) -> list[int]:
+    """Each column's width: its longest cell, and at least ``least[i]``."""
+    return [
+        max([len(str(row[i])) for row in [header, *rows]] + list(least[i : i + 1]))
+        for i in range(len(header))
+    ]
+
+
+def _pad(cells: Sequence[str], widths: Sequence[int], right: set[int]) -> list[str]:
+    return [
+        str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
+        for i, c in enumerate(cells)
+    ]
+
+
+def text_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right: set[int],
+    widths: Sequence[int] = (),
+) -> str:
+    """A plain table: columns one space apart, each at least as wide as ``widths`` says."""
+    sizes = _widths(header, rows, widths)
+    return "\n".join(" ".join(_pad(cells, sizes, right)) for cells in [header, *rows])
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
     """A Markdown table padded to line up in a terminal too."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    widths = _widths(header, rows)
 
     def line(cells: Sequence[str]) -> str:
-        padded = (
-            str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
-            for i, c in enumerate(cells)
-        )
-        return "| " + " | ".join(padded) + " |"
+        return "| " + " | ".join(_pad(cells, widths, right)) + " |"
 
     rule = (
         "|"
@@ -246,6 +275,28 @@ def machine(versions: Sequence[str], load_at_start: tuple[float, float, float]) 
         + "; at the end: "
         + " ".join(f"{value:.2f}" for value in load),
     ]
+
+
+def progress(name: str) -> Log:
+    """A progress log on stderr, each line stamped ``[name HH:MM:SS]``; results go to stdout."""
+
+    def log(message: str) -> None:
+        print(f"[{name} {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+    return log
+
+
+def python() -> str:
+    """This interpreter as the reader would type it (``.venv/bin/python`` from the repository)."""
+    executable = Path(sys.executable)
+    if executable.is_relative_to(ROOT):
+        return str(executable.relative_to(ROOT))
+    return "python"
+
+
+def command_line(module: str, argv: Sequence[str] | None) -> str:
+    """``python -m module`` with ``argv`` (default: this process's arguments), for the report."""
+    return shlex.join([python(), "-m", module, *(sys.argv[1:] if argv is None else argv)])
 
 
 def _revision() -> str:

@@ -58,6 +58,18 @@ class Service:
                 return int(line.split()[1])
         return None
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) of the live processes of its session: it, its workers."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) == self.process.pid:  # state, ppid, pgrp, session, ...; utime, stime
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             raise RuntimeError(
