@@ -1,10 +1,11 @@
-"""fast_query: an async repository and query-builder layer on SQLAlchemy 2.0.
+"""fast_query: an async repository and query-builder layer on SQLAlchemy 2.
 
 It knows nothing of web frameworks or GraphQL.
 """
 
+from fast_query._balanced import conjunction, disjunction
 from fast_query._integrity import integrity_errors
-from fast_query._timeouts import is_timeout
+from fast_query._refusals import is_timeout, is_too_complex
 from fast_query.base import NAMING_CONVENTION, Base
 from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, create_engine
 from fast_query.exceptions import (
@@ -19,15 +20,28 @@ from fast_query.exceptions import (
 )
 from fast_query.mixins import SoftDeletesMixin, TimestampMixin
 from fast_query.pagination import Page
-from fast_query.query import OrderKey, QueryBuilder, Trashed, escape_like, like
+from fast_query.predicates import (
+    Trashed,
+    all_of,
+    escape_like,
+    like,
+    relationship_of,
+    soft_delete_criteria,
+    values_in,
+    values_not_in,
+    where_all,
+)
+from fast_query.query import OrderKey, QueryBuilder
 from fast_query.raw import RawSelect, SelectTemplate, compile_select
 from fast_query.repository import BaseRepository
+from fast_query.scope import NO_SCOPES, RowScope, Scopes
 from fast_query.session import SerializedAsyncSession, create_session_factory
 from fast_query.transaction import connection_transaction, transaction
 from fast_query.types import UTCDateTime, utcnow
 
 __all__ = [
     "NAMING_CONVENTION",
+    "NO_SCOPES",
     "SQLITE_BEGIN_IMMEDIATE",
     "Base",
     "BaseRepository",
@@ -42,6 +56,8 @@ __all__ = [
     "QueryBuilder",
     "RawSelect",
     "RecordNotFound",
+    "RowScope",
+    "Scopes",
     "SelectTemplate",
     "SerializedAsyncSession",
     "SoftDeletesMixin",
@@ -49,14 +65,23 @@ __all__ = [
     "Trashed",
     "UTCDateTime",
     "UniqueViolation",
+    "all_of",
     "compile_select",
+    "conjunction",
     "connection_transaction",
     "create_engine",
     "create_session_factory",
+    "disjunction",
     "escape_like",
     "integrity_errors",
     "is_timeout",
+    "is_too_complex",
     "like",
+    "relationship_of",
+    "soft_delete_criteria",
     "transaction",
     "utcnow",
+    "values_in",
+    "values_not_in",
+    "where_all",
 ]

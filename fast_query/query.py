@@ -2,15 +2,17 @@
 
 Every method returns a new builder, so a base query can be shared and
 extended safely; nothing touches the database until an awaited terminal
-(``get``, ``first``, ``count``, ...) runs.
+(``get``, ``first``, ``count``, ...) runs. The conditions it writes are in
+``predicates``, its reads of many parents at once in ``_grouped``, its eager
+loads and relation counts in ``_loading``.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast
+from types import MappingProxyType
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -18,52 +20,38 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
-    false,
     func,
     literal,
     not_,
     or_,
     select,
-    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import (
-    QueryableAttribute,
-    RelationshipProperty,
-    joinedload,
-    selectinload,
-)
-from sqlalchemy.orm.strategy_options import _AbstractLoad
-from sqlalchemy.sql.expression import ScalarSelect
+from sqlalchemy.orm import QueryableAttribute, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
-from fast_query._grouped import (
-    Extend,
-    count_grouped_select,
-    grouped_select,
-    key_in,
-    parent_link,
-    parents_param,
-)
+from fast_query._grouped import GroupedReads, parents_param
 from fast_query._keyset import keyset_predicate
+from fast_query._loading import count_subquery, load_path
 from fast_query.base import Base
 from fast_query.exceptions import InvalidQuery, NoSessionBound, RecordNotFound
-from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
+from fast_query.predicates import (
+    Trashed,
+    all_of,
+    like,
+    relationship_of,
+    values_in,
+    values_not_in,
+    where_all,
+)
+from fast_query.scope import NO_SCOPES, Scopes
 
 ModelT = TypeVar("ModelT", bound=Base)
 P = ParamSpec("P")
 
 ColumnRef = str | QueryableAttribute[Any] | ColumnElement[Any]
-Condition = "Callable[[QueryBuilder[Any]], QueryBuilder[Any]] | ColumnElement[bool] | None"
-
-
-class Trashed(enum.Enum):
-    """Which soft-deleted rows a query sees."""
-
-    WITHOUT = "without"
-    WITH = "with"
-    ONLY = "only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,32 +59,10 @@ class OrderKey:
     column: ColumnElement[Any]
     descending: bool = False
 
-
-def escape_like(value: str, escape: str = "\\") -> str:
-    """Escape ``%``, ``_`` and the escape character so they match themselves."""
-    return (
-        value.replace(escape, escape + escape).replace("%", escape + "%").replace("_", escape + "_")
-    )
-
-
-def soft_delete_criteria(model: type[Any], trashed: Trashed) -> ColumnElement[bool] | None:
-    """The condition ``trashed`` puts on ``model``, or ``None`` when it has none."""
-    if trashed is Trashed.WITH:
-        return None
-    if not issubclass(model, SoftDeletesMixin):
-        # Nothing of a model without soft deletes is ever trashed.
-        return false() if trashed is Trashed.ONLY else None
-    deleted_at: QueryableAttribute[Any] = model.deleted_at
-    return deleted_at.is_(None) if trashed is Trashed.WITHOUT else deleted_at.is_not(None)
-
-
-def relationship_of(model: type[Any], name: str) -> RelationshipProperty[Any]:
-    from sqlalchemy import inspect
-
-    relationships = inspect(model).relationships
-    if name not in relationships:
-        raise InvalidQuery(f"{model.__name__} has no relationship {name!r}")
-    return cast(RelationshipProperty[Any], relationships[name])
+    @property
+    def clause(self) -> ColumnElement[Any]:
+        """``column ASC`` or ``column DESC``, for ``ORDER BY``."""
+        return self.column.desc() if self.descending else self.column.asc()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +73,7 @@ class _State:
     offset: int | None = None
     after: tuple[Any, ...] | None = None
     before: tuple[Any, ...] | None = None
-    loads: tuple[_AbstractLoad, ...] = ()
+    loads: tuple[LoaderOption, ...] = ()
     joined: bool = False
     counts: tuple[str, ...] = ()
     trashed: Trashed = Trashed.WITHOUT
@@ -115,15 +81,20 @@ class _State:
     for_update: bool = False
 
 
-class QueryBuilder(Generic[ModelT]):
+class QueryBuilder(GroupedReads[ModelT]):
     """Eloquent-style queries on one model, typed by that model.
 
     Terminals (``get``, ``count``...) run on ``session``. Without a session a
     builder still makes statements; ``dialect`` (``"postgresql"``,
     ``"sqlite"``) names the database those that differ by database are for.
+
+    ``scopes`` says which rows exist: every read carries its model's row
+    scope and soft-delete rule, and so do the related rows of ``where_has``,
+    ``with_`` and ``with_count``. ``params`` are the values of the scopes'
+    bind parameters, passed to every statement a terminal runs.
     """
 
-    __slots__ = ("_dialect", "_session", "_state", "model")
+    __slots__ = ("_dialect", "_params", "_scopes", "_session", "_state", "model")
 
     def __init__(
         self,
@@ -131,17 +102,38 @@ class QueryBuilder(Generic[ModelT]):
         session: AsyncSession | None = None,
         *,
         dialect: str | None = None,
+        scopes: Scopes = NO_SCOPES,
+        params: Mapping[str, Any] | None = None,
         _state: _State = _State(),
     ) -> None:
         self.model = model
         self._session = session
         self._dialect = dialect
+        self._scopes = scopes
+        self._params: Mapping[str, Any] = (
+            params if isinstance(params, MappingProxyType) else MappingProxyType(dict(params or {}))
+        )
         self._state = _state
 
     def _with(self, **changes: Any) -> Self:
         return type(self)(
-            self.model, self._session, dialect=self._dialect, _state=replace(self._state, **changes)
+            self.model,
+            self._session,
+            dialect=self._dialect,
+            scopes=self._scopes,
+            params=self._params,
+            _state=replace(self._state, **changes),
         )
+
+    @property
+    def scopes(self) -> Scopes:
+        """The row scopes (and soft-delete rule) this builder's reads carry."""
+        return self._scopes
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The execution parameters of every statement it runs (the scopes' values)."""
+        return self._params
 
     def column(self, ref: ColumnRef) -> ColumnElement[Any]:
         """The column ``ref`` names on this model (a name, attribute or expression)."""
@@ -159,10 +151,12 @@ class QueryBuilder(Generic[ModelT]):
     def _conditions(
         self, conditions: Sequence[ColumnElement[bool]], equals: dict[str, Any]
     ) -> ColumnElement[bool]:
-        parts = [*conditions, *(self.column(name) == value for name, value in equals.items())]
-        if not parts:
+        condition = all_of(
+            *conditions, *(self.column(name) == value for name, value in equals.items())
+        )
+        if condition is None:
             raise InvalidQuery("where() needs at least one condition")
-        return and_(*parts) if len(parts) > 1 else parts[0]
+        return condition
 
     def where(self, *conditions: ColumnElement[bool], **equals: Any) -> Self:
         """AND conditions: SQLAlchemy expressions and ``column=value`` equalities."""
@@ -176,22 +170,21 @@ class QueryBuilder(Generic[ModelT]):
         current = self._state.criteria
         return self._with(criteria=condition if current is None else or_(current, condition))
 
-    def where_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
-        values = list(values)
-        return self.where(self.column(column).in_(values) if values else false())
+    def where_in(self, column: ColumnRef, values: Iterable[Any] | BindParameter[Any]) -> Self:
+        """``column`` is one of ``values``, bound as one parameter (``values_in``)."""
+        return self.where(values_in(self.column(column), values))
 
     def where_key_in(self, column: ColumnRef, keys: Sequence[Any] | None = None) -> Self:
-        """``column`` is one of the integer ``keys``, bound as one parameter.
+        """``column`` is one of ``keys``, bound as one parameter named ``fq_parents``.
 
-        An array on PostgreSQL, a JSON list on SQLite: the SQL is the same for
-        any number of keys, and no driver limit on parameters applies.
-        Without ``keys`` the parameter is a placeholder named ``fq_parents``.
+        Without ``keys`` the parameter is a placeholder, its list given when
+        the statement runs (``{"fq_parents": [...]}``).
         """
-        return self.where(key_in(self.column(column), parents_param(keys), self.dialect_name))
+        return self.where(values_in(self.column(column), parents_param(keys)))
 
-    def where_not_in(self, column: ColumnRef, values: Iterable[Any]) -> Self:
-        values = list(values)
-        return self.where(self.column(column).not_in(values) if values else true())
+    def where_not_in(self, column: ColumnRef, values: Iterable[Any] | BindParameter[Any]) -> Self:
+        """``column`` is none of ``values``, bound as one parameter (``values_not_in``)."""
+        return self.where(values_not_in(self.column(column), values))
 
     def where_null(self, column: ColumnRef) -> Self:
         return self.where(self.column(column).is_(None))
@@ -215,7 +208,7 @@ class QueryBuilder(Generic[ModelT]):
 
         ``relation`` may be dotted (``"posts.comments"``). ``condition`` is an
         expression on the related model or a function that refines a builder
-        of it; the related model's soft-delete scope applies.
+        of it; the related model's soft deletes and row scope apply.
         """
         return self.where(self.has_condition(relation, condition))
 
@@ -227,7 +220,9 @@ class QueryBuilder(Generic[ModelT]):
         """The ``EXISTS`` expression behind ``where_has``, for composing with ``or_``."""
         head, _, rest = relation.partition(".")
         prop = relationship_of(self.model, head)
-        related: QueryBuilder[Any] = QueryBuilder(prop.mapper.class_)
+        related: QueryBuilder[Any] = QueryBuilder(
+            prop.mapper.class_, scopes=self._scopes, params=self._params
+        )
         if rest:
             related = related.where_has(rest, condition)
         elif callable(condition):
@@ -322,51 +317,22 @@ class QueryBuilder(Generic[ModelT]):
 
     def with_(self, *paths: str) -> Self:
         """Eager-load relationships with one ``SELECT ... IN`` per level (``"posts.comments"``)."""
-        loads = tuple(self._load_path(path, selectinload) for path in paths)
+        loads = tuple(self._load(path, selectinload) for path in paths)
         return self._with(loads=(*self._state.loads, *loads))
 
     def with_joined(self, *paths: str) -> Self:
         """Eager-load relationships in the same statement with a LEFT OUTER JOIN."""
-        loads = tuple(self._load_path(path, joinedload) for path in paths)
+        loads = tuple(self._load(path, joinedload) for path in paths)
         return self._with(loads=(*self._state.loads, *loads), joined=True)
 
-    def _load_path(self, path: str, strategy: Callable[..., _AbstractLoad]) -> _AbstractLoad:
-        model: type[Any] = self.model
-        load: _AbstractLoad | None = None
-        for name in path.split("."):
-            prop = relationship_of(model, name)
-            attribute: Any = getattr(model, name)
-            target = prop.mapper.class_
-            scope = soft_delete_criteria(target, Trashed.WITHOUT)
-            if scope is not None and prop.uselist:
-                attribute = attribute.and_(scope)
-            load = (
-                strategy(attribute) if load is None else getattr(load, strategy.__name__)(attribute)
-            )
-            model = target
-        assert load is not None
-        return load
+    def _load(self, path: str, strategy: Callable[..., Any]) -> LoaderOption:
+        return load_path(self.model, path, strategy, self._scopes, self._params)
 
     def with_count(self, *relations: str) -> Self:
         """Add ``<relation>_count`` to each row, counted in the same statement."""
         for relation in relations:
             relationship_of(self.model, relation)
         return self._with(counts=(*self._state.counts, *relations))
-
-    def _count_subquery(self, relation: str) -> ScalarSelect[int]:
-        prop = relationship_of(self.model, relation)
-        target = prop.mapper.class_
-        counted = select(func.count())
-        if prop.secondary is not None:
-            assert prop.secondaryjoin is not None
-            counted = counted.select_from(prop.secondary.join(target, prop.secondaryjoin))
-        else:
-            counted = counted.select_from(target)
-        counted = counted.where(prop.primaryjoin)
-        scope = soft_delete_criteria(target, Trashed.WITHOUT)
-        if scope is not None:
-            counted = counted.where(scope)
-        return counted.correlate(self.model).scalar_subquery()
 
     # -- scopes ---------------------------------------------------------------
 
@@ -383,21 +349,14 @@ class QueryBuilder(Generic[ModelT]):
 
     @property
     def criteria(self) -> ColumnElement[bool] | None:
-        """Everything the WHERE clause says: filters, soft-delete scope and keyset bounds."""
+        """Everything the WHERE clause says: filters, scopes, soft deletes and keyset bounds."""
         state = self._state
-        parts = [
-            part
-            for part in (
-                state.criteria,
-                soft_delete_criteria(self.model, state.trashed),
-                self._keyset(state.after, after=True),
-                self._keyset(state.before, after=False),
-            )
-            if part is not None
-        ]
-        if not parts:
-            return None
-        return and_(*parts) if len(parts) > 1 else parts[0]
+        return all_of(
+            state.criteria,
+            self._scopes.criteria(self.model, state.trashed),
+            self._keyset(state.after, after=True),
+            self._keyset(state.before, after=False),
+        )
 
     def _keyset(
         self, position: tuple[Any, ...] | None, *, after: bool
@@ -413,19 +372,17 @@ class QueryBuilder(Generic[ModelT]):
         )
 
     def _order_clauses(self) -> list[ColumnElement[Any]]:
-        return [
-            key.column.desc() if key.descending else key.column.asc() for key in self._state.orders
-        ]
+        return [key.clause for key in self._state.orders]
 
     @property
     def statement(self) -> Select[Any]:
         """The ``SELECT`` this builder stands for, for anything it does not cover."""
         state = self._state
-        counts = [self._count_subquery(name).label(f"{name}_count") for name in state.counts]
-        statement = cast(Select[Any], select(self.model, *counts))
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
+        counts = [
+            count_subquery(self.model, name, self._scopes).label(f"{name}_count")
+            for name in state.counts
+        ]
+        statement = where_all(cast(Select[Any], select(self.model, *counts)), self.criteria)
         if state.orders:
             statement = statement.order_by(*self._order_clauses())
         if state.limit is not None:
@@ -441,7 +398,7 @@ class QueryBuilder(Generic[ModelT]):
         return statement
 
     def to_sql(self, dialect: str | Dialect | None = None) -> str:
-        """The SQL with its values inlined, for reading and logging (never execute it)."""
+        """The SQL with its values and ``params`` inlined, for reading and logging only."""
         chosen: Dialect | None
         if isinstance(dialect, str):
             from sqlalchemy.dialects import registry
@@ -453,7 +410,10 @@ class QueryBuilder(Generic[ModelT]):
             chosen = self._session.bind.dialect
         else:
             chosen = dialect
-        compiled = self.statement.compile(dialect=chosen, compile_kwargs={"literal_binds": True})
+        statement = self.statement
+        if self._params:
+            statement = statement.params(dict(self._params))
+        compiled = statement.compile(dialect=chosen, compile_kwargs={"literal_binds": True})
         return str(compiled)
 
     @property
@@ -477,7 +437,7 @@ class QueryBuilder(Generic[ModelT]):
     async def get(self) -> list[ModelT]:
         """Every matching row."""
         if self._state.counts:
-            result = await self.session.execute(self.statement)
+            result = await self.session.execute(self.statement, self._params)
             if self._state.joined:
                 result = result.unique()
             rows: list[ModelT] = []
@@ -488,7 +448,7 @@ class QueryBuilder(Generic[ModelT]):
                     setattr(instance, name, value)
                 rows.append(instance)
             return rows
-        scalars = await self.session.scalars(self.statement)
+        scalars = await self.session.scalars(self.statement, self._params)
         if self._state.joined:
             scalars = scalars.unique()
         return list(scalars.all())
@@ -507,170 +467,33 @@ class QueryBuilder(Generic[ModelT]):
 
     async def count(self) -> int:
         """How many rows match, ignoring order, limit and offset."""
-        return int(await self.session.scalar(self.count_statement()) or 0)
+        return int(await self.session.scalar(self.count_statement(), self._params) or 0)
 
     async def exists(self) -> bool:
-        statement = select(literal(1)).select_from(self.model)
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
-        return await self.session.scalar(statement.limit(1)) is not None
+        """Whether any row matches."""
+        statement = where_all(select(literal(1)).select_from(self.model), self.criteria)
+        return await self.session.scalar(statement.limit(1), self._params) is not None
 
     async def pluck(self, column: ColumnRef) -> list[Any]:
         """One column of every matching row, in the builder's order."""
         statement = self._columns_statement([self.column(column)])
-        return list((await self.session.scalars(statement)).all())
+        return list((await self.session.scalars(statement, self._params)).all())
 
     def _columns_statement(self, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
         """``SELECT columns`` with this builder's filters, order, limit and offset."""
         state = self._state
-        statement = select(*columns).select_from(self.model)
-        criteria = self.criteria
-        if criteria is not None:
-            statement = statement.where(criteria)
+        statement = where_all(select(*columns).select_from(self.model), self.criteria)
         if state.orders:
             statement = statement.order_by(*self._order_clauses())
         return statement.limit(state.limit).offset(state.offset)
-
-    async def get_grouped(
-        self,
-        relation: QueryableAttribute[Any],
-        parent_ids: Sequence[Any],
-        *,
-        limit_per_parent: int | None = None,
-    ) -> dict[Any, list[ModelT]]:
-        """The matching rows of many parents at once, keyed by parent, in one statement.
-
-        ``relation`` is the parent's to-many relationship that leads to this
-        model (``User.posts``, or the many-to-many ``User.roles``). Rows keep
-        the builder's order within each parent; ``limit_per_parent`` keeps the
-        first *n* of every parent, where a plain ``LIMIT`` would starve the
-        later parents: a ``LATERAL`` subquery per parent on PostgreSQL (an
-        index range scan each), a ``row_number()`` window elsewhere.
-        """
-        return await self._grouped(relation, parent_ids, limit_per_parent, None)
-
-    async def rows_grouped(
-        self,
-        relation: QueryableAttribute[Any],
-        parent_ids: Sequence[Any],
-        columns: Sequence[str],
-        *,
-        limit_per_parent: int | None = None,
-    ) -> dict[Any, list[Row[Any]]]:
-        """``get_grouped`` reading only ``columns``, as rows instead of objects."""
-        return await self._grouped(relation, parent_ids, limit_per_parent, columns)
 
     async def rows(self, *columns: str) -> list[Row[Any]]:
         """Only ``columns`` of every matching row, as rows (no objects, no identity map)."""
         return await self._core_rows(self.rows_statement(*columns))
 
-    async def _core_rows(self, statement: Select[Any]) -> list[Any]:
-        """Run a column-only SELECT on the session's connection, skipping the ORM's machinery."""
-        connection = await self.session.connection()
-        return list((await connection.execute(statement)).all())
-
-    def grouped_statement(
-        self,
-        relation: QueryableAttribute[Any],
-        columns: Sequence[str] | None = None,
-        *,
-        limit_per_parent: Any = None,
-        parent_ids: Sequence[Any] | None = None,
-        extend: Extend | None = None,
-    ) -> tuple[Select[Any], list[str] | None]:
-        """The statement behind ``get_grouped``/``rows_grouped``, and the columns it reads.
-
-        Rows come as ``(*columns, parent)`` (or ``(object, parent)`` without
-        columns). Without ``parent_ids`` the keys are a placeholder named
-        ``fq_parents``, filled when the statement runs, so one statement
-        serves any parents; ``limit_per_parent`` may be a bind parameter too.
-        ``extend(select, rows)`` adds to the SELECT of the grouped rows, to
-        join a to-one relation's columns, say: ``rows.c`` holds the rows'
-        ``columns`` (refer to no other), and the columns it adds come after
-        them and before the parent. It applies to the rows a parent keeps,
-        after its limit (a join inside a per-parent ``LATERAL`` would be
-        planned once per parent).
-        """
-        link = parent_link(relation, self.model)
-        if self._state.loads or self._state.counts:
-            raise InvalidQuery("grouped reads do not combine with with_() or with_count()")
-        if columns is None:
-            selected: list[Any] = [self.model]
-            read: list[str] | None = None
-        else:
-            # The order columns ride along so the outer query can keep the order.
-            wanted = [*columns, *(k.column.key for k in self._state.orders if k.column.key)]
-            read = list(dict.fromkeys(wanted))
-            selected = [self.column(name).label(name) for name in read]
-        base = select(*selected).select_from(self.model)
-        criteria = self.criteria
-        if criteria is not None:
-            base = base.where(criteria)
-        order_keys = [(str(key.column.key), key.descending) for key in self._state.orders]
-        statement = grouped_select(
-            self.model,
-            link,
-            base,
-            self._order_clauses(),
-            order_keys,
-            parents_param(parent_ids),
-            limit_per_parent,
-            columns is None,
-            self.dialect_name,
-            extend,
-        )
-        return statement, read
-
-    async def _grouped(
-        self,
-        relation: QueryableAttribute[Any],
-        parent_ids: Sequence[Any],
-        limit: int | None,
-        columns: Sequence[str] | None,
-    ) -> dict[Any, list[Any]]:
-        groups: dict[Any, list[Any]] = {parent: [] for parent in parent_ids}
-        if not parent_ids:
-            return groups
-        statement, _read = self.grouped_statement(
-            relation, columns, limit_per_parent=limit, parent_ids=parent_ids
-        )
-        if columns is None:
-            for row in await self.session.execute(statement):
-                groups.setdefault(row[-1], []).append(row[0])
-        else:
-            for row in await self._core_rows(statement):
-                groups.setdefault(row[-1], []).append(row)
-        return groups
-
-    def count_grouped_statement(
-        self, relation: QueryableAttribute[Any], parent_ids: Sequence[Any] | None = None
-    ) -> Select[Any]:
-        """``(parent, count)`` rows; without ids the keys are a ``fq_parents`` placeholder."""
-        return count_grouped_select(
-            self.model,
-            parent_link(relation, self.model),
-            self.criteria,
-            parents_param(parent_ids),
-            self.dialect_name,
-        )
-
-    async def count_grouped(
-        self, relation: QueryableAttribute[Any], parent_ids: Sequence[Any]
-    ) -> dict[Any, int]:
-        """How many rows match for each parent (0 for parents without any), in one statement."""
-        counts: dict[Any, int] = dict.fromkeys(parent_ids, 0)
-        if not parent_ids:
-            return counts
-        for row in await self._core_rows(self.count_grouped_statement(relation, parent_ids)):
-            counts[row[0]] = int(row[1])
-        return counts
-
     def count_statement(self) -> Select[Any]:
         """``SELECT count(*)`` of the matching rows (order, limit and offset ignored)."""
-        statement = select(func.count()).select_from(self.model)
-        criteria = self.criteria
-        return statement if criteria is None else statement.where(criteria)
+        return where_all(select(func.count()).select_from(self.model), self.criteria)
 
     def rows_statement(self, *columns: str) -> Select[Any]:
         """The statement behind ``rows``: the named columns, labelled by their names."""
@@ -683,14 +506,3 @@ class QueryBuilder(Generic[ModelT]):
         total = await self.count()
         items = await self.offset((page - 1) * per_page).limit(per_page).get()
         return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-def like(column: ColumnElement[Any], pattern: str, *, case_sensitive: bool) -> ColumnElement[bool]:
-    """``LIKE`` with ``\\`` as escape and the same case rules on PostgreSQL and SQLite.
-
-    Engines from ``fast_query.create_engine`` make SQLite's ``LIKE``
-    case-sensitive and its ``lower()`` Unicode-aware, so both backends agree.
-    """
-    if case_sensitive:
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")

@@ -13,7 +13,9 @@ from fast_query.base import Base
 from fast_query.exceptions import InvalidQuery, RecordNotFound
 from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
-from fast_query.query import QueryBuilder, Trashed
+from fast_query.predicates import Trashed
+from fast_query.query import QueryBuilder
+from fast_query.scope import RowScope, Scopes
 from fast_query.session import exclusive
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -27,21 +29,42 @@ class BaseRepository(Generic[ModelT]):
     made with ``commit=True``. The server keeps ``commit=False`` and commits
     once per mutation.
 
-    Subclasses set ``model``::
+    Subclasses set ``model``, and ``scope`` when a request sees only some
+    rows (a tenant's, the viewer's); its bind parameters take their values
+    from ``params``::
 
-        class UserRepository(BaseRepository[User]):
-            model = User
+        class PostRepository(BaseRepository[Post]):
+            model = Post
+            scope = RowScope(lambda posts: posts.user_id == bindparam("viewer_id"))
+
+        posts = PostRepository(session, params={"viewer_id": 7})
+
+    Every read, and every write given a key, goes through ``query()``, so a
+    row outside the scope is as missing as a row that does not exist (a write
+    given an object trusts that it was read through the scope). ``scopes``
+    are those of every model the queries reach (``where_has``, ``with_``); by
+    default this repository's own.
     """
 
     model: ClassVar[type[Any]]
+    scope: ClassVar[RowScope | None] = None
 
-    def __init__(self, session: AsyncSession, *, commit: bool = False) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        commit: bool = False,
+        scopes: Scopes | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         self.session = session
         self.commit_writes = commit
+        self.scopes = Scopes.of([type(self)]) if scopes is None else scopes
+        self.params: Mapping[str, Any] = {} if params is None else params
 
     def query(self) -> QueryBuilder[ModelT]:
-        """A query builder on this repository's model and session."""
-        return QueryBuilder(self.model, self.session)
+        """A query builder on this repository's model and session, with its scopes and params."""
+        return QueryBuilder(self.model, self.session, scopes=self.scopes, params=self.params)
 
     @property
     def soft_deletes(self) -> bool:
@@ -167,6 +190,8 @@ class BaseRepository(Generic[ModelT]):
 
     async def _resolve(self, target: ModelT | Any, trashed: Trashed) -> ModelT:
         if isinstance(target, self.model):
+            # An object was read already (through a scope, when it came from a
+            # scoped repository); only its soft-delete state is checked, in memory.
             if not _matches(target, trashed):
                 raise RecordNotFound(self.model.__name__, _identity(target))
             return cast(ModelT, target)

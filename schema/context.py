@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -18,15 +17,42 @@ class ServiceScope(Protocol):
 
     async def get(self, key: type[T]) -> T: ...
 
-    def provider(self, key: object) -> Callable[..., Any]:
-        """What would make ``key`` here (a class, a factory), without making it."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class FilterLimits:
+    """What one filter may hold (settings ``GRAPHQL_MAX_FILTER_*``).
+
+    The defaults refuse nothing the contract's limits let through: a list
+    (``in``, ``notIn``) is one bound parameter however long, so a term is a
+    condition, and a document under the token limit, or variables under
+    their 10,000-value cap, hold fewer than ``terms`` of them. Each term
+    binds at most one parameter, far below the 32,766 a statement takes.
+    """
+
+    #: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.
+    #: graphql-core itself refuses input nested deeper than 200 objects and lists
+    #: (99 ``and``s, 198 ``not``s), so this default refuses nothing it lets through.
+    depth: int = 200
+    #: Relation filters (``posts: {some: ...}``, ``author: {...}``: each an ``EXISTS``
+    #: subquery) nested in one another. The contract sets no bound, but 40 nested
+    #: ``EXISTS`` overflow Python's stack in SQLAlchemy's compiler and take PostgreSQL's
+    #: planner seconds; 10 is the depth this guard has always allowed.
+    relations: int = 10
+    #: Conditions in one filter, lists counting once.
+    terms: int = 10_000
+    #: The longest ``contains``/``iContains``/``startsWith``/``endsWith`` value: SQLite
+    #: refuses ``LIKE`` patterns over 50,000 bytes, and this many code points, escaped,
+    #: stay under that.
+    pattern_length: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class PageLimits:
+    """The request limits the fields enforce themselves: page sizes and filter sizes."""
+
     default_page_size: int = 20
     max_page_size: int = 100
+    filters: FilterLimits = FilterLimits()
 
 
 @dataclass(slots=True)

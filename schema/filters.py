@@ -15,29 +15,27 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import ColumnElement, and_, not_, true
 from sqlalchemy.orm import QueryableAttribute, RelationshipProperty
 from strawberry.types.base import get_object_definition
 from typing_extensions import TypeIs
 
-from fast_query import Trashed, escape_like, like
-from fast_query.query import soft_delete_criteria
+from fast_query import (
+    Scopes,
+    conjunction,
+    disjunction,
+    escape_like,
+    like,
+    values_in,
+    values_not_in,
+)
+from schema.context import FilterLimits
 from schema.errors import UserInputError
 from schema.ids import parse_key
+from schema.kinds.base import relation_trashed
 
 T = TypeVar("T")
 
-#: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.
-MAX_FILTER_DEPTH = 10
-#: A filter may hold at most this many conditions and values in all: each becomes a
-#: clause or a bound parameter, and a statement takes at most 32,767 parameters
-#: (PostgreSQL; SQLite 32,766 by default), so a longer ``in`` list or ``or`` would
-#: fail in the database instead of here.
-MAX_FILTER_TERMS = 1000
-#: The longest ``contains``/``iContains``/``startsWith``/``endsWith`` value: SQLite
-#: refuses ``LIKE`` patterns over 50,000 bytes, and this many code points, escaped,
-#: stay under that.
-MAX_PATTERN_LENGTH = 10_000
 
 _LOGICAL = {"and_", "or_", "not_"}
 
@@ -54,7 +52,9 @@ class IDFilter:
     in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
     not_in: list[strawberry.ID] | None = strawberry.UNSET
 
-    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+    def condition(
+        self, column: Any, type_name: str, path: str, limits: FilterLimits
+    ) -> list[ColumnElement[bool]]:
         problems: dict[str, str] = {}
 
         def key(value: str, name: str) -> int | None:
@@ -71,10 +71,10 @@ class IDFilter:
             parts.append(column != key(self.ne, "ne"))
         if _given(self.in_):
             keys = [key(value, f"in.{index}") for index, value in enumerate(self.in_)]
-            parts.append(column.in_(keys) if keys else false())
+            parts.append(values_in(column, keys))
         if _given(self.not_in):
             keys = [key(value, f"notIn.{index}") for index, value in enumerate(self.not_in)]
-            parts.append(column.not_in(keys) if keys else true())
+            parts.append(values_not_in(column, keys))
         if problems:
             raise UserInputError(problems)
         return parts
@@ -96,16 +96,18 @@ class StringFilter:
     ends_with: str | None = strawberry.UNSET
     is_null: bool | None = strawberry.UNSET
 
-    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+    def condition(
+        self, column: Any, type_name: str, path: str, limits: FilterLimits
+    ) -> list[ColumnElement[bool]]:
         problems = {
             f"{path}.{name}": "must not contain the NUL character"
             for name, value in self._values()
             if "\x00" in value
         }
         problems.update(
-            (f"{path}.{name}", f"must be at most {MAX_PATTERN_LENGTH} characters")
+            (f"{path}.{name}", f"must be at most {limits.pattern_length} characters")
             for name, value in self._values()
-            if name in _PATTERN_OPERATORS and len(value) > MAX_PATTERN_LENGTH
+            if name in _PATTERN_OPERATORS and len(value) > limits.pattern_length
         )
         if problems:
             # PostgreSQL refuses NUL in text (and SQLite cuts LIKE patterns at it).
@@ -116,9 +118,9 @@ class StringFilter:
         if _given(self.ne):
             parts.append(column != self.ne)
         if _given(self.in_):
-            parts.append(column.in_(self.in_) if self.in_ else false())
+            parts.append(values_in(column, self.in_))
         if _given(self.not_in):
-            parts.append(column.not_in(self.not_in) if self.not_in else true())
+            parts.append(values_not_in(column, self.not_in))
         if _given(self.contains):
             parts.append(like(column, f"%{escape_like(self.contains)}%", case_sensitive=True))
         if _given(self.i_contains):
@@ -159,7 +161,9 @@ class BooleanFilter:
     eq: bool | None = strawberry.UNSET
     ne: bool | None = strawberry.UNSET
 
-    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+    def condition(
+        self, column: Any, type_name: str, path: str, limits: FilterLimits
+    ) -> list[ColumnElement[bool]]:
         parts: list[ColumnElement[bool]] = []
         if _given(self.eq):
             parts.append(column.is_(self.eq))
@@ -178,7 +182,9 @@ class DateTimeFilter:
     lte: datetime | None = strawberry.UNSET
     is_null: bool | None = strawberry.UNSET
 
-    def condition(self, column: Any, type_name: str, path: str) -> list[ColumnElement[bool]]:
+    def condition(
+        self, column: Any, type_name: str, path: str, limits: FilterLimits
+    ) -> list[ColumnElement[bool]]:
         operators: dict[str, Callable[[Any], ColumnElement[bool]]] = {
             "eq": column.__eq__,
             "ne": column.__ne__,
@@ -198,14 +204,17 @@ class DateTimeFilter:
 
 
 class _TooManyTerms(Exception):
-    """The filter holds more than ``MAX_FILTER_TERMS`` conditions and values."""
+    """The filter holds more conditions than ``FilterLimits.terms``."""
 
 
 @dataclasses.dataclass(slots=True)
-class _Terms:
-    """How many more conditions and values the filter being translated may hold."""
+class _Translation:
+    """One filter's translation: what it needs to know, and how many more terms it may hold."""
 
-    left: int = MAX_FILTER_TERMS
+    type_names: dict[type[Any], str]
+    scopes: Scopes
+    limits: FilterLimits
+    left: int
 
     def spend(self, count: int) -> None:
         self.left -= count
@@ -218,28 +227,42 @@ def filter_condition(
     where: Any,
     *,
     type_names: dict[type[Any], str],
+    scopes: Scopes,
+    limits: FilterLimits,
     path: str = "where",
-    depth: int = 0,
-    terms: _Terms | None = None,
 ) -> ColumnElement[bool] | None:
     """The SQL condition of a filter input on ``model``; ``None`` for an empty filter.
 
     Args:
         type_names: the GraphQL type name of each model, for ID filters.
+        scopes: the row scopes: a relation filter sees only the rows its
+            relation reaches (``relation_trashed``) that the request may see.
         path: the argument path of ``where``, for error messages.
     """
     if not _given(where):
         return None
-    if terms is None:
-        try:
-            return filter_condition(
-                model, where, type_names=type_names, path=path, depth=depth, terms=_Terms()
-            )
-        except _TooManyTerms:
-            message = f"filters may hold at most {MAX_FILTER_TERMS} conditions and values"
-            raise UserInputError({path: message}) from None
-    if depth > MAX_FILTER_DEPTH:
-        raise UserInputError({path: f"filters may nest at most {MAX_FILTER_DEPTH} levels"})
+    translation = _Translation(type_names, scopes, limits, limits.terms)
+    try:
+        return _condition(model, where, translation, path, 0, 0)
+    except _TooManyTerms:
+        message = f"filters may hold at most {limits.terms} conditions"
+        raise UserInputError({path: message}) from None
+
+
+def _condition(
+    model: type[Any],
+    where: Any,
+    translation: _Translation,
+    path: str,
+    depth: int,
+    relations: int,
+) -> ColumnElement[bool] | None:
+    limits = translation.limits
+    if depth > limits.depth:
+        raise UserInputError({path: f"filters may nest at most {limits.depth} levels"})
+    if relations > limits.relations:
+        message = f"relation filters may nest at most {limits.relations} levels"
+        raise UserInputError({path: message})
     definition = get_object_definition(where, strict=True)
     parts: list[ColumnElement[bool]] = []
     problems: dict[str, str] = {}
@@ -250,7 +273,7 @@ def filter_condition(
         field_path = f"{path}.{field.graphql_name or field.python_name}"
         try:
             condition = _field_condition(
-                model, field.python_name, value, type_names, field_path, depth, terms
+                model, field.python_name, value, translation, field_path, depth, relations
             )
         except UserInputError as exc:
             problems.update(exc.fields)
@@ -268,53 +291,58 @@ def _field_condition(
     model: type[Any],
     name: str,
     value: Any,
-    type_names: dict[type[Any], str],
+    translation: _Translation,
     path: str,
     depth: int,
-    terms: _Terms,
+    relations: int,
 ) -> ColumnElement[bool] | None:
-    def nested(target: type[Any], inner: Any, inner_path: str) -> ColumnElement[bool]:
-        condition = filter_condition(
-            target, inner, type_names=type_names, path=inner_path, depth=depth + 1, terms=terms
+    def nested(
+        target: type[Any], inner: Any, inner_path: str, relation: bool = False
+    ) -> ColumnElement[bool]:
+        condition = _condition(
+            target, inner, translation, inner_path, depth + 1, relations + relation
         )
         return true() if condition is None else condition
 
-    terms.spend(_term_count(value))
+    translation.spend(_term_count(value))
     if name in _LOGICAL:
         if name == "not_":
             return not_(nested(model, value, path))
         conditions = [nested(model, item, f"{path}.{i}") for i, item in enumerate(value)]
-        if name == "and_":
-            return and_(true(), *conditions)
-        return or_(false(), *conditions)
+        return conjunction(conditions) if name == "and_" else disjunction(conditions)
     attribute: QueryableAttribute[Any] = getattr(model, name)
     prop = attribute.property
     if not isinstance(prop, RelationshipProperty):
-        parts = value.condition(attribute, type_names[model], path)
+        type_name = translation.type_names[model]
+        parts = value.condition(attribute, type_name, path, translation.limits)
         return and_(*parts) if parts else None
     target = prop.mapper.class_
+    reached = translation.scopes.criteria(target, relation_trashed(to_many=bool(prop.uselist)))
+
+    def related(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return condition if reached is None else and_(reached, condition)
+
     if not prop.uselist:
-        # A to-one relation resolves to the row even when it is soft-deleted
-        # (Post.author), so its filter does not hide soft-deleted rows either.
-        return attribute.has(nested(target, value, path))
-    live = soft_delete_criteria(target, Trashed.WITHOUT)
+        return attribute.has(related(nested(target, value, path, relation=True)))
     conditions = []
     if _given(value.some):
-        some = nested(target, value.some, f"{path}.some")
-        conditions.append(attribute.any(some if live is None else and_(live, some)))
+        some = nested(target, value.some, f"{path}.some", relation=True)
+        conditions.append(attribute.any(related(some)))
     if _given(value.none):
-        none = nested(target, value.none, f"{path}.none")
-        conditions.append(not_(attribute.any(none if live is None else and_(live, none))))
+        none = nested(target, value.none, f"{path}.none", relation=True)
+        conditions.append(not_(attribute.any(related(none))))
     return and_(*conditions) if conditions else None
 
 
 def _term_count(value: Any) -> int:
-    """What one filter field adds: its list's items, its operators' values, or itself."""
+    """What one filter field adds: an ``and``/``or`` list's items, its operators, or itself.
+
+    A value list (``in``, ``notIn``) is one term: it is bound as one parameter.
+    """
     if isinstance(value, list):
         return len(value)
     if isinstance(value, (IDFilter, StringFilter, BooleanFilter, DateTimeFilter)):
-        given = [getattr(value, field.name) for field in dataclasses.fields(value)]
-        return sum(len(v) if isinstance(v, list) else 1 for v in given if _given(v))
+        return sum(_given(getattr(value, field.name)) for field in dataclasses.fields(value))
     return 1
 
 

@@ -1,9 +1,10 @@
 """The request's dataloaders: every relation of one level in one statement.
 
 Resolvers of one level run concurrently; each asks a loader for its parent's
-key, and the loader runs one query for all the keys it collected. Loaders are
-keyed by what they load (relation, filter, order, page), so two nested
-connections with the same arguments share one statement.
+key, and the loader runs one query for all the keys it collected. The
+queries come from the field kinds, built on the request's scoped ``Rows``;
+loaders are keyed by what they load (relation, filter, order, page), so two
+nested connections with the same arguments share one statement.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlalchemy.orm import QueryableAttribute
 from strawberry.dataloader import DataLoader
 
 from fast_query import QueryBuilder, Trashed
+from schema.resource import scopes
+from schema.rows import RowParams, Rows
 
 ModelT = TypeVar("ModelT")
 
@@ -23,26 +26,27 @@ ModelT = TypeVar("ModelT")
 class Loaders:
     """Dataloaders made on first use, dropped by ``clear()`` after each mutation."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, params: RowParams) -> None:
         self.session = session
+        self.rows = Rows(scopes(), params.values, session)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
     def clear(self) -> None:
         self._loaders.clear()
 
-    def query(self, model: type[ModelT]) -> QueryBuilder[Any]:
-        return QueryBuilder(model, self.session)
+    def query(self, model: type[ModelT], trashed: Trashed = Trashed.WITHOUT) -> QueryBuilder[Any]:
+        """The rows of ``model`` this request sees, on its session."""
+        return self.rows.query(model, trashed)
 
-    def by_key(
-        self, model: type[ModelT], trashed: Trashed = Trashed.WITH
-    ) -> DataLoader[int, ModelT | None]:
-        """Rows by primary key; soft-deleted ones too unless ``trashed`` says otherwise."""
+    def by_key(self, model: type[ModelT], trashed: Trashed) -> DataLoader[int, ModelT | None]:
+        """Rows by primary key, soft-deleted ones as ``trashed`` says."""
         cache_key = ("by_key", model, trashed)
         loader = self._loaders.get(cache_key)
         if loader is None:
+            query = self.query(model, trashed)
 
             async def load(keys: Sequence[int]) -> list[ModelT | None]:
-                rows = await self.query(model).trashed(trashed).where_in("id", keys).get()
+                rows = await query.where_in("id", keys).get()
                 found = {row.id: row for row in rows}
                 return [found.get(key) for key in keys]
 

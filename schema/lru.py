@@ -23,6 +23,9 @@ class Lru(Generic[V]):
         self._size = size
         self._kept: OrderedDict[Hashable, V] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._kept)
+
     def get(self, key: Hashable, build: Callable[[], V]) -> V:
         found = self._kept.get(key)
         if found is not None:

@@ -7,12 +7,10 @@ from typing import Any
 
 import strawberry
 
-from fast_query import Trashed
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.fields import FAST_PATH, FieldSpec
-from schema.ids import parse_global_id, to_global_id
-from schema.resource import by_name
+from schema.ids import parse_global_id
+from schema.kinds.lookup import NodeId, NodeLookup
 
 
 @strawberry.interface(description="An object with a global ID (Relay).")
@@ -22,28 +20,14 @@ class Node:
 
 def node_id(type_name: str) -> Any:
     """The ``id`` field of a node type: the global ID of the row's primary key."""
-
-    def resolve(root: Any) -> strawberry.ID:
-        return strawberry.ID(to_global_id(type_name, root.id))
-
-    return strawberry.field(
-        resolver=resolve,
-        description="A globally unique, opaque ID.",
-        metadata={FAST_PATH: FieldSpec("node_id", object, type_name=type_name)},
-    )
+    return NodeId(type_name).field()
 
 
-async def _load(info: Info, value: str, argument: str) -> Any:
-    global_id = parse_global_id(value, argument)
-    resource = by_name(global_id.type_name)
-    if resource is None:
-        return None
-    loader = info.context.loaders.by_key(resource.model, Trashed.WITHOUT)
-    return await loader.load(global_id.key)
+NODE = NodeLookup()
 
 
 async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
-    return await _load(info, id, "id")  # type: ignore[no-any-return]
+    return await NODE.load(info, id, "id")  # type: ignore[no-any-return]
 
 
 async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
@@ -55,7 +39,7 @@ async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | Non
             problems.update(exc.fields)
     if problems:
         raise UserInputError(problems)
-    return list(await asyncio.gather(*(_load(info, value, "ids") for value in ids)))
+    return list(await asyncio.gather(*(NODE.load(info, value, "ids") for value in ids)))
 
 
 node_field = strawberry.field(

@@ -27,6 +27,7 @@ from schema.ordering import OrderSpec
 from schema.scalars import parse_datetime, serialize_datetime
 
 NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
 _CURSOR_VERSION = 1
 
 
@@ -178,6 +179,11 @@ class PageRequest:
     def key(self) -> tuple[Any, ...]:
         return (self.limit, self.forward, self.after, self.before)
 
+    @property
+    def fetch_limit(self) -> int:
+        """The rows to fetch: one more than the page, to learn whether another page follows."""
+        return self.limit + 1
+
     def apply(self, query: QueryBuilder[Any], order: OrderSpec) -> QueryBuilder[Any]:
         """Order the query in fetch direction and bound it by the cursors."""
         query = (order if self.forward else order.reversed()).apply(query)
@@ -188,25 +194,37 @@ class PageRequest:
             query = query.before(upper)
         return query
 
-    def connection(
-        self, rows: Sequence[NodeT], order: OrderSpec, count_rows: TotalCount
-    ) -> Connection[NodeT]:
-        """The connection for rows fetched with ``limit + 1`` in fetch direction."""
+    def window(self, rows: Sequence[RowT]) -> Window[RowT]:
+        """The page in rows fetched with ``fetch_limit`` in fetch direction, in display order."""
         more = len(rows) > self.limit
         page = list(rows[: self.limit])
         if not self.forward:
             page.reverse()
-        if self.forward:
-            has_next, has_previous = more, self.after is not None
-        else:
-            has_next, has_previous = self.before is not None, more
+            return Window(page, has_next=self.before is not None, has_previous=more)
+        return Window(page, has_next=more, has_previous=self.after is not None)
+
+    def connection(
+        self, rows: Sequence[NodeT], order: OrderSpec, count_rows: TotalCount
+    ) -> Connection[NodeT]:
+        """The connection for rows fetched with ``fetch_limit`` in fetch direction."""
+        window = self.window(rows)
+        page = window.rows
         info = PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
+            has_next_page=window.has_next,
+            has_previous_page=window.has_previous,
             start_cursor=encode_cursor(order, page[0]) if page else None,
             end_cursor=encode_cursor(order, page[-1]) if page else None,
         )
         return Connection(nodes=page, page_info=info, order=order, count_rows=count_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Generic[RowT]):
+    """One page of rows in display order, and whether rows lie beyond it either way."""
+
+    rows: list[RowT]
+    has_next: bool
+    has_previous: bool
 
 
 def _page_size(
@@ -225,5 +243,5 @@ async def fetch_connection(
     query: QueryBuilder[Any], order: OrderSpec, request: PageRequest
 ) -> Connection[Any]:
     """One page of a root list: ``limit + 1`` rows in one statement; the count only if asked."""
-    rows = await request.apply(query, order).limit(request.limit + 1).get()
+    rows = await request.apply(query, order).limit(request.fetch_limit).get()
     return request.connection(rows, order, query.count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from fast_query import BaseRepository, SoftDeletesMixin
+from fast_query import BaseRepository, Scopes, SoftDeletesMixin
 
 ModelT = TypeVar("ModelT")
 
@@ -47,3 +47,20 @@ def by_model(model: type[Any]) -> Resource[Any]:
 def type_names() -> dict[type[Any], str]:
     """The GraphQL type name of every registered model."""
     return {model: resource.type_name for model, resource in _BY_MODEL.items()}
+
+
+_SCOPES: dict[tuple[Any, ...], Scopes] = {}
+
+
+def scopes() -> Scopes:
+    """The row scope of every registered model, as its repository declares it.
+
+    Read anew on each call (a test may give a repository another scope), and
+    the same ``Scopes`` object while no scope changes: statement caches key on it.
+    """
+    declared = tuple((model, resource.repository.scope) for model, resource in _BY_MODEL.items())
+    found = _SCOPES.get(declared)
+    if found is None:
+        _SCOPES.clear()
+        found = _SCOPES[declared] = Scopes.of(r.repository for r in _BY_MODEL.values())
+    return found

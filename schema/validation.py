@@ -8,19 +8,19 @@ them and returns the column values to write.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import strawberry
 from sqlalchemy import Exists, Select, bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fast_query import RawSelect, SelectTemplate, Trashed, compile_select
-from fast_query.query import soft_delete_criteria
+from fast_query import RawSelect, Scopes, SelectTemplate, Trashed, compile_select
 from schema.errors import UserInputError
 from schema.ids import parse_key
+from schema.lru import Lru
 from schema.resource import Resource
+from schema.rows import Rows
 
 # local@domain, a dot in the domain, no spaces; no deliverability check.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -199,20 +199,21 @@ class InputSpec:
     async def values(
         self,
         data: Any,
-        session: AsyncSession,
+        rows: Rows,
         *,
         prefix: str = "input",
         current_id: int | None = None,
     ) -> dict[str, Any]:
         """Column values for ``data``; ``UserInputError`` listing every invalid field.
 
-        The rules first (``clean``), then every row check in one statement.
+        The rules first (``clean``), then every row check in one statement on
+        ``rows``' session: a reference must name a live row the request sees.
         """
         cleaned = await self.clean(data, prefix=prefix, current_id=current_id)
         problems = dict(cleaned.problems)
         checks = cleaned.checks
         if checks:
-            found = await run_checks(session, [row_check for _path_, row_check in checks])
+            found = await run_checks(rows, [row_check for _path_, row_check in checks])
             for (path, row_check), exists in zip(checks, found, strict=True):
                 if row_check.kind == "live" and not exists:
                     problems[path] = "not found"
@@ -243,36 +244,47 @@ class RowCheck:
     except_id: int | None = None
 
 
-_CHECKS: dict[Hashable, RawSelect | SelectTemplate] = {}
+_CHECKS: Lru[RawSelect | SelectTemplate] = Lru()
 
 
-async def run_checks(session: AsyncSession, checks: Sequence[RowCheck]) -> list[bool]:
+async def run_checks(rows: Rows, checks: Sequence[RowCheck]) -> list[bool]:
     """Every check of an input in one statement (one round trip), compiled once per shape."""
-    dialect = session.get_bind().dialect
-    shape = (dialect.name, *((c.kind, c.model, c.column, c.except_id is not None) for c in checks))
-    template = _CHECKS.get(shape)
-    if template is None:
-        template = _CHECKS[shape] = compile_select(_checks_statement(checks), dialect)
-    rows = await template.fetch(await session.connection(), check_params(checks))
-    return [bool(value) for value in rows[0]]
+    assert rows.session is not None
+    dialect = rows.session.get_bind().dialect
+    shape = (
+        dialect.name,
+        rows.scopes,
+        *((c.kind, c.model, c.column, c.except_id is not None) for c in checks),
+    )
+    template = _CHECKS.get(
+        shape, lambda: compile_select(_checks_statement(checks, rows.scopes), dialect)
+    )
+    params = {**rows.params, **check_params(checks)}
+    found = await template.fetch(await rows.session.connection(), params)
+    return [bool(value) for value in found[0]]
 
 
-def _checks_statement(checks: Sequence[RowCheck]) -> Select[Any]:
+def _checks_statement(checks: Sequence[RowCheck], scopes: Scopes) -> Select[Any]:
     columns = [
-        row_exists(check, index).label(f"check_{index}") for index, check in enumerate(checks)
+        row_exists(check, index, scopes).label(f"check_{index}")
+        for index, check in enumerate(checks)
     ]
     return cast("Select[Any]", select(*columns))
 
 
-def row_exists(check: RowCheck, index: int) -> Exists:
-    """``EXISTS`` the row ``check`` looks for, its value bound as ``fq_check_<index>``."""
+def row_exists(check: RowCheck, index: int, scopes: Scopes) -> Exists:
+    """``EXISTS`` the row ``check`` looks for, its value bound as ``fq_check_<index>``.
+
+    A reference (``live``) must name a live row the request may see (its row
+    scope); a unique value (``taken``) is taken by any row at all.
+    """
     table: Any = check.model
     condition = getattr(table, check.column) == bindparam(f"fq_check_{index}")
     found = exists().where(condition)
     if check.kind == "live":
-        live = soft_delete_criteria(table, Trashed.WITHOUT)
-        if live is not None:
-            found = found.where(live)
+        seen = scopes.criteria(table, Trashed.WITHOUT)
+        if seen is not None:
+            found = found.where(seen)
     elif check.except_id is not None:
         found = found.where(table.id != bindparam(f"fq_except_{index}"))
     return found

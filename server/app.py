@@ -44,11 +44,15 @@ def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
     return rules
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, endpoint: type[GraphQLHTTP] = GraphQLHTTP
+) -> Starlette:
     """Build the application; without ``settings`` they are read from the environment at startup.
 
     The engine, pool and container are made when the application starts
-    (ASGI lifespan) and closed when it stops, never at import.
+    (ASGI lifespan) and closed when it stops, never at import. ``endpoint``
+    serves ``/graphql``: a subclass may run operations its own way
+    (``GraphQLHTTP.execute``).
     """
     schema = build_schema()
 
@@ -59,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
-        app.state.graphql = GraphQLHTTP(
+        app.state.graphql = endpoint(
             schema, resolved, container, limit_rules(resolved), validation_rules(resolved)
         )
         try:

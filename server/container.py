@@ -203,18 +203,6 @@ class Scope:
             raise ScopeRequired("this scope is closed")
         return cast(T, await _resolve(self.container, self, key, ()))
 
-    def provider(self, key: object) -> Callable[..., Any]:
-        """The factory ``get(key)`` would call (overrides included), or the instance's type.
-
-        Lets a caller that only needs to know what kind of service it would
-        get (the fast path asks whether a repository narrows its queries)
-        skip making it, and the session it would need.
-        """
-        registration = self.container.registration(key)
-        if registration.instance is not _MISSING:
-            return cast(Callable[..., Any], type(registration.instance))
-        return registration.factory
-
     async def __aenter__(self) -> Scope:
         return self
 

@@ -3,7 +3,8 @@
 Domain errors keep their meaning (``RecordNotFound`` -> ``NOT_FOUND``,
 ``UserInputError`` -> ``BAD_USER_INPUT``); anything unexpected becomes
 ``INTERNAL_SERVER_ERROR`` with a generic message and the request id, and the
-exception goes to the log under that id, never to the client. A database
+exception goes to the log under that id, never to the client. A statement
+the database refuses as too deeply nested is ``QUERY_TOO_COMPLEX``. A database
 timeout (a statement, lock, pool or connection wait that ran out) is still
 ``INTERNAL_SERVER_ERROR``, with a message that says so.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from fast_query import RecordNotFound, is_timeout
+from fast_query import RecordNotFound, is_timeout, is_too_complex
 from schema.errors import UserInputError
 
 logger = logging.getLogger("server.errors")
@@ -29,6 +30,9 @@ QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 INTERNAL_MESSAGE = "Internal server error: something went wrong on our side."
+TOO_COMPLEX_MESSAGE = (
+    "The query is too complex for the database to run: nest its filters less deeply."
+)
 TIMEOUT_MESSAGE = "Internal server error: the database did not answer in time. Try again later."
 
 
@@ -67,6 +71,10 @@ def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
         formatted["extensions"] = {"code": BAD_USER_INPUT, "fields": original.fields}
     elif original is None and (error_.extensions or {}).get("code"):
         formatted["extensions"] = dict(error_.extensions or {})
+    elif original is not None and is_too_complex(original):
+        # Valid, but past what the database (or SQLAlchemy's compiler) can nest.
+        formatted["message"] = TOO_COMPLEX_MESSAGE
+        formatted["extensions"] = {"code": QUERY_TOO_COMPLEX}
     else:
         logger.error(
             "unexpected error in %s [request %s]",

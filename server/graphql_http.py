@@ -17,18 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard, cast
 
 import orjson
-import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
-    FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
     execute,
     get_operation_ast,
     parse,
-    print_ast,
     validate,
 )
 from graphql.validation import ASTValidationRule
@@ -39,12 +36,11 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.execution import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 
-from schema.context import Context, PageLimits
-from schema.fastpath import FastPath, OperationPlan, ReadConnection, WriteFailed, lookup_field
-from schema.ids import to_global_id
+from schema import Schema
+from schema.context import Context, FilterLimits, PageLimits
+from schema.fastpath import FastPath, OperationPlan, ReadConnection, WriteFailed
 from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
-from schema.resource import by_model
 from server import observability
 from server.container import Container
 from server.errors import (
@@ -70,10 +66,6 @@ _CACHEABLE_LENGTH = 16 * 1024
 _VALIDATION_ABORTED = "Validation aborted."
 #: The request log's status for a client that left before its request was read (nginx's).
 CLIENT_CLOSED_REQUEST = 499
-
-
-class FastPathMismatch(AssertionError):
-    """The fast path and the resolvers disagreed (raised only when verifying)."""
 
 
 class HTTPProblem(Exception):
@@ -113,7 +105,7 @@ class GraphQLHTTP:
 
     def __init__(
         self,
-        schema: strawberry.Schema,
+        schema: Schema,
         settings: Settings,
         container: Container,
         limit_rules: Sequence[type[ASTValidationRule]],
@@ -127,10 +119,16 @@ class GraphQLHTTP:
         self.limits = PageLimits(
             default_page_size=settings.graphql_default_page_size,
             max_page_size=settings.graphql_max_page_size,
+            filters=FilterLimits(
+                depth=settings.graphql_max_filter_depth,
+                relations=settings.graphql_max_filter_relations,
+                terms=settings.graphql_max_filter_terms,
+                pattern_length=settings.graphql_max_filter_pattern_length,
+            ),
         )
         self._executor_class = schema.execution_context_class
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
-        self.fast_path = FastPath(schema)
+        self.fast_path = FastPath(schema, schema.graphql_schema)
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -147,8 +145,6 @@ class GraphQLHTTP:
             body = {"errors": [error(problem.message, BAD_REQUEST)]}
             observability.record_errors(body["errors"])
             return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
-        except FastPathMismatch:
-            raise
         except ClientDisconnect:
             # The client went away before its body was read: nothing ran and nobody is
             # left to answer. Not a server error: no traceback, no INTERNAL_SERVER_ERROR.
@@ -242,7 +238,7 @@ class GraphQLHTTP:
             too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
             return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
         plan = self._plan(prepared, operation)
-        result = await self._execute(prepared.document, graphql_request, request_id, plan)
+        result = await self.execute(prepared.document, operation, graphql_request, request_id, plan)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
             return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed
@@ -277,9 +273,9 @@ class GraphQLHTTP:
                 message = "The document is nested too deeply."
                 return Prepared(None, [error(message, QUERY_TOO_COMPLEX, limit=depth)])
             return Prepared(None, [request_error(exc, GRAPHQL_PARSE_FAILED)])
-        errors = validate(self.schema._schema, document, self.limit_rules)
+        errors = validate(self.schema.graphql_schema, document, self.limit_rules)
         if not errors:
-            errors = validate(self.schema._schema, document, self.rules)
+            errors = validate(self.schema.graphql_schema, document, self.rules)
         return Prepared(document, [_validation_error(e) for e in errors])
 
     def _cost(
@@ -295,7 +291,7 @@ class GraphQLHTTP:
             return cached
         assert prepared.document is not None
         cost = query_cost(
-            self.schema._schema,
+            self.schema.graphql_schema,
             prepared.document,
             operation,
             variables,
@@ -315,116 +311,58 @@ class GraphQLHTTP:
             prepared.plans[name] = self.fast_path.plan(prepared.document, operation)
         return prepared.plans[name]
 
-    async def _execute(
+    async def execute(
         self,
         document: DocumentNode,
+        operation: OperationDefinitionNode,
         graphql_request: GraphQLRequest,
         request_id: str,
         plan: OperationPlan | None,
     ) -> ExecutionResult:
-        operation = get_operation_ast(document, graphql_request.operation_name)
-        assert operation is not None
-        read_only = operation.operation is OperationType.QUERY
-        if plan is not None:
-            created: dict[str, tuple[type[Any], Any]] = {}
-            try:
-                async with self.container.scope() as scope:
-                    reads = await scope.get(ReadConnection)
-                    data = await self.fast_path.run(
-                        plan,
-                        operation,
-                        graphql_request.variables,
-                        scope,
-                        reads.connection,
-                        self.limits,
-                        strict=self.settings.graphql_fast_path_verify,
-                        created=created,
-                    )
-            except WriteFailed as failure:
-                return _failed_write(failure)
-            if data is not None:
-                if self.settings.graphql_fast_path_verify:
-                    if plan.writes:
-                        await self._verify_created(
-                            document, operation, plan, graphql_request, request_id, data, created
-                        )
-                    else:
-                        await self._verify(document, graphql_request, request_id, data)
-                return ExecutionResult(data=data)
-        return await self._resolve(document, graphql_request, request_id, read_only=read_only)
+        """Run a checked operation: on its plan if any, else (or if that declines) the resolvers.
 
-    async def _verify(
-        self,
-        document: DocumentNode,
-        graphql_request: GraphQLRequest,
-        request_id: str,
-        data: dict[str, Any],
-    ) -> None:
-        """Test mode: the resolvers must give byte for byte the data the fast path gave."""
-        token = observability.verifying.set(True)
-        try:
-            expected = await self._resolve(document, graphql_request, request_id, read_only=True)
-        finally:
-            observability.verifying.reset(token)
-        if expected.errors or orjson.dumps(expected.data) != orjson.dumps(data):
-            raise FastPathMismatch(
-                f"fast path {orjson.dumps(data)[:2000]!r} != resolvers "
-                f"{orjson.dumps(expected.data)[:2000]!r} {expected.errors}"
-            )
-
-    async def _verify_created(
-        self,
-        document: DocumentNode,
-        operation: OperationDefinitionNode,
-        plan: OperationPlan,
-        graphql_request: GraphQLRequest,
-        request_id: str,
-        data: dict[str, Any],
-        created: dict[str, tuple[type[Any], Any]],
-    ) -> None:
-        """Test mode: a create's answer must be the new row as the resolvers read it back.
-
-        (Running the mutation through the resolvers too would write it twice.)
+        The one step to override to run operations otherwise; the tests'
+        endpoint (``tests/verify.py``) also runs each through the resolvers and
+        compares the two.
         """
-        fragments = [
-            print_ast(definition)
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        ]
-        variables = ["$fqVerifyId: ID!"]
-        variables += [print_ast(definition) for definition in operation.variable_definitions or ()]
-        for root in plan.fields:
-            if root.kind != "create":
-                continue
-            assert root.node is not None and root.node.selection_set is not None
-            model, key = created[root.key]
-            lookup = lookup_field(self.schema._schema, model)
-            query = (
-                f"query FqVerify({', '.join(variables)}) "
-                f"{{ fqVerify: {lookup}(id: $fqVerifyId) {print_ast(root.node.selection_set)} }}\n"
-                + "\n".join(fragments)
-            )
-            values = dict(graphql_request.variables or {})
-            values["fqVerifyId"] = to_global_id(by_model(model).type_name, key)
-            token = observability.verifying.set(True)
-            try:
-                expected = await self._resolve(
-                    parse(query),
-                    GraphQLRequest(query, values, "FqVerify", None),
-                    request_id,
-                    read_only=True,
-                )
-            finally:
-                observability.verifying.reset(token)
-            if expected.errors or expected.data is None:
-                raise FastPathMismatch(f"reading back {root.key}: {expected.errors}")
-            if orjson.dumps(expected.data["fqVerify"]) != orjson.dumps(data[root.key]):
-                raise FastPathMismatch(
-                    f"fast path {orjson.dumps(data[root.key])!r} != resolvers "
-                    f"{orjson.dumps(expected.data['fqVerify'])!r}"
-                )
+        if plan is not None:
+            result = await self.run_plan(plan, operation, graphql_request.variables)
+            if result is not None:
+                return result
+        read_only = operation.operation is OperationType.QUERY
+        return await self.resolve(document, graphql_request, request_id, read_only=read_only)
 
-    async def _resolve(
+    async def run_plan(
+        self,
+        plan: OperationPlan,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        *,
+        strict: bool = False,
+        created: dict[str, tuple[type[Any], Any]] | None = None,
+    ) -> ExecutionResult | None:
+        """The fast path's result, or ``None`` when the resolvers must answer.
+
+        ``strict`` and ``created`` are ``FastPath.run``'s.
+        """
+        try:
+            async with self.container.scope() as scope:
+                reads = await scope.get(ReadConnection)
+                data = await self.fast_path.run(
+                    plan,
+                    operation,
+                    variables,
+                    scope,
+                    reads.connection,
+                    self.limits,
+                    strict=strict,
+                    created=created,
+                )
+        except WriteFailed as failure:
+            return _failed_write(failure)
+        return None if data is None else ExecutionResult(data=data)
+
+    async def resolve(
         self,
         document: DocumentNode,
         graphql_request: GraphQLRequest,
@@ -442,7 +380,7 @@ class GraphQLHTTP:
                 request_id=request_id,
             )
             result = execute(
-                self.schema._schema,
+                self.schema.graphql_schema,
                 document,
                 context_value=context,
                 variable_values=graphql_request.variables,
@@ -459,7 +397,7 @@ class GraphQLHTTP:
 def _failed_write(failure: WriteFailed) -> ExecutionResult:
     """What the resolvers answer for a mutation field that raised: ``null`` and its error."""
     plan = failure.plan
-    data = {root.key: plan.root_type if root.kind == "typename" else None for root in plan.fields}
+    data = {root.key: plan.root_type if root.kind is None else None for root in plan.fields}
     errors = [
         GraphQLError(
             str(failure.error),
@@ -468,7 +406,7 @@ def _failed_write(failure: WriteFailed) -> ExecutionResult:
             original_error=failure.error,
         )
         for root in plan.fields
-        if root.kind == "create" and root.node is not None
+        if root.kind is not None and root.kind.writes and root.node is not None
     ]
     return ExecutionResult(data=data, errors=errors)
 

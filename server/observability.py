@@ -42,10 +42,6 @@ class RequestInfo:
 
 current_request: ContextVar[RequestInfo | None] = ContextVar("current_request", default=None)
 
-#: Set while a test setting re-runs a request through the resolvers to compare
-#: the two paths; statements run then are not the request's own.
-verifying: ContextVar[bool] = ContextVar("verifying", default=False)
-
 
 def new_request_id() -> str:
     """32 random hex digits, like a UUID4's: unique, not secret.
@@ -79,8 +75,8 @@ def count_statements(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         info = current_request.get()
-        if info is None or verifying.get():
-            return
+        if info is None:
+            return  # outside any request (or set aside as not the request's own)
         if statement.lstrip()[:6].upper().startswith(_COUNTED):
             info.statements += 1
 

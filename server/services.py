@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fast_query import create_engine, create_session_factory
+from fast_query import BaseRepository, create_engine, create_session_factory
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
 from schema.fastpath import ReadConnection
 from schema.loaders import Loaders
+from schema.resource import scopes
+from schema.rows import RowParams
 from server.container import Container
 from server.observability import count_statements
 from server.settings import Settings
@@ -62,6 +65,17 @@ async def provide_read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConn
         yield ReadConnection(connection)
 
 
+def provide_repository(
+    repository: type[BaseRepository[Any]],
+) -> Callable[[AsyncSession, RowParams], BaseRepository[Any]]:
+    """A factory of ``repository`` on the request's session, under the request's row scopes."""
+
+    def provide(session: AsyncSession, params: RowParams) -> BaseRepository[Any]:
+        return repository(session, scopes=scopes(), params=params.values)
+
+    return provide
+
+
 def build_container(settings: Settings) -> Container:
     container = Container()
     container.instance(Settings, settings)
@@ -69,7 +83,10 @@ def build_container(settings: Settings) -> Container:
     container.singleton(async_sessionmaker, provide_session_factory)
     container.scoped(AsyncSession, provide_session)
     container.scoped(ReadConnection, provide_read_connection)
+    # The request's values for the row scopes' parameters: none yet (a tenant or
+    # the viewer would be read from the request here).
+    container.scoped(RowParams)
     for repository in REPOSITORIES:
-        container.scoped(repository)
+        container.scoped(repository, provide_repository(repository))
     container.scoped(Loaders)
     return container

@@ -32,9 +32,12 @@ class Settings:
     graphql_max_cost: int = 50_000
     graphql_default_page_size: int = 20
     graphql_max_page_size: int = 100
+    graphql_max_filter_terms: int = 10_000
+    graphql_max_filter_depth: int = 200
+    graphql_max_filter_relations: int = 10
+    graphql_max_filter_pattern_length: int = 10_000
     max_body_bytes: int = 1024 * 1024
     graphql_fast_path: bool = True
-    graphql_fast_path_verify: bool = False
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 10.0

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fast_query import Base
 from models import Comment, Post, Role, User, user_roles
-from server.observability import verifying
+from tests.verify import verifying
 
 
 def gid(type_name: str, key: int) -> str:

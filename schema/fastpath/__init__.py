@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode
 from graphql.execution.values import get_variable_values
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from fast_query import is_timeout
+from fast_query import is_timeout, is_too_complex
 from schema.context import PageLimits, ServiceScope
 from schema.fastpath.plan import OperationPlan, Unsupported, lookup_field, plan_operation
 from schema.fastpath.reads import Templates
 from schema.fastpath.run import Fallback, Runner
 from schema.fastpath.writes import Inserts
+from schema.resource import scopes
+from schema.rows import RowParams, Rows
 
 __all__ = ["FastPath", "OperationPlan", "ReadConnection", "WriteFailed", "lookup_field"]
 
@@ -59,8 +61,9 @@ class WriteFailed(Exception):
 class FastPath:
     """Plans documents and runs plans for one schema."""
 
-    def __init__(self, schema: strawberry.Schema) -> None:
+    def __init__(self, schema: strawberry.Schema, graphql_schema: GraphQLSchema) -> None:
         self.schema = schema
+        self.graphql_schema = graphql_schema
         self.templates = Templates()
         self.inserts = Inserts()
 
@@ -74,7 +77,7 @@ class FastPath:
             if isinstance(definition, FragmentDefinitionNode)
         }
         try:
-            return plan_operation(self.schema._schema, operation, fragments)
+            return plan_operation(self.graphql_schema, operation, fragments)
         except Unsupported:
             return None
 
@@ -103,13 +106,22 @@ class FastPath:
         refused it) is left to the resolvers.
         """
         coerced = get_variable_values(
-            self.schema._schema, operation.variable_definitions or (), variables or {}
+            self.graphql_schema, operation.variable_definitions or (), variables or {}
         )
         if isinstance(coerced, list):
             return None
+        params = await scope.get(RowParams)
+        rows = Rows(scopes(), params.values, dialect=connection.dialect.name)
         try:
             runner = Runner(
-                self.schema, scope, connection, coerced, limits, self.templates, self.inserts
+                self.schema,
+                self.graphql_schema,
+                rows,
+                connection,
+                coerced,
+                limits,
+                self.templates,
+                self.inserts,
             )
             data = await runner.run(plan)
             if created is not None:
@@ -123,6 +135,8 @@ class FastPath:
                 # committed looks the same): running the mutation again could write
                 # it twice, so the failure is the answer.
                 raise WriteFailed(plan, exc) from exc
+            if is_too_complex(exc):
+                return None  # the resolvers fail alike, and report it as such
             if strict or is_timeout(exc):
                 raise
             logger.debug("fast path failed; the resolvers will answer", exc_info=True)

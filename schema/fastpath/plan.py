@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from graphql import (
     FieldNode,
@@ -31,14 +31,10 @@ from graphql import (
 )
 from sqlalchemy import inspect as sa_inspect
 
-from schema.fields import FAST_PATH, FieldSpec
+from schema.kinds.base import STRAWBERRY_DEFINITION, FieldKind, Unsupported, kind_of
 from schema.scalars import serialize_datetime
 
-STRAWBERRY_DEFINITION = "strawberry-definition"
-
-
-class Unsupported(Exception):
-    """The document needs something the fast path does not plan."""
+__all__ = ["STRAWBERRY_DEFINITION", "Planner", "Unsupported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,29 +57,17 @@ class GlobalId:
 
 
 @dataclass(frozen=True, slots=True)
-class ToOne:
+class Relation:
+    """A relation field of an object: its kind reads it for all the objects' rows at once."""
+
     key: str
-    foreign_key: str
-    target: ObjectPlan
-
-
-@dataclass(frozen=True, slots=True)
-class Members:
-    key: str
-    spec: FieldSpec
-    target: ObjectPlan
-
-
-@dataclass(frozen=True, slots=True)
-class Children:
-    key: str
-    spec: FieldSpec
+    kind: FieldKind
     definition: GraphQLField
     node: FieldNode
-    connection: ConnectionPlan
+    target: Any  # ObjectPlan, or ConnectionPlan for a connection
 
 
-ObjectField = Scalar | Constant | GlobalId | ToOne | Members | Children
+ObjectField = Scalar | Constant | GlobalId | Relation
 
 
 @dataclass(slots=True)
@@ -114,10 +98,8 @@ class ObjectPlan:
         for item in self.fields:
             if isinstance(item, Scalar):
                 needed.add(item.column)
-            elif isinstance(item, ToOne):
-                needed.add(item.foreign_key)
-            elif isinstance(item, (Members, Children)) and item.spec.attribute:
-                needed.add(item.spec.attribute)
+            elif isinstance(item, Relation):
+                needed.add(item.kind.parent_column)
         return needed
 
 
@@ -178,9 +160,10 @@ class ConnectionPlan:
 
 @dataclass(frozen=True, slots=True)
 class RootField:
+    """A root field: its kind reads it (``None`` for ``__typename``)."""
+
     key: str
-    kind: str  # lookup | listing | typename
-    spec: FieldSpec | None
+    kind: FieldKind | None
     definition: GraphQLField | None
     node: FieldNode | None
     plan: ObjectPlan | ConnectionPlan | None
@@ -198,8 +181,8 @@ class OperationPlan:
         return self.root_type == "Mutation"
 
 
-#: To-one relations read in their rows' statement: foreign key -> (target model, its columns).
-Joins = dict[str, tuple[type[Any], frozenset[str]]]
+#: To-one relations read in their rows' statement: foreign key -> (its kind, target columns).
+Joins = dict[str, tuple[FieldKind, frozenset[str]]]
 
 
 def joinable(plans: Sequence[ObjectPlan]) -> Joins:
@@ -210,18 +193,28 @@ def joinable(plans: Sequence[ObjectPlan]) -> Joins:
     statement, not two). Targets with relations of their own keep their
     batched read. Fields on one foreign key (aliases) share one join.
     """
-    joins: dict[str, tuple[type[Any], set[str]]] = {}
+    joins: dict[str, tuple[FieldKind, set[str]]] = {}
     for plan in plans:
         for item in plan.fields:
-            if isinstance(item, ToOne) and item.target.columns_only:
-                _target, columns = joins.setdefault(item.foreign_key, (item.target.model, set()))
+            if joined(item):
+                _kind, columns = joins.setdefault(item.kind.parent_column, (item.kind, set()))
                 columns.update(item.target.columns())
-    return {key: (target, frozenset(columns)) for key, (target, columns) in joins.items()}
+    return {key: (kind, frozenset(columns)) for key, (kind, columns) in joins.items()}
+
+
+def joined(item: ObjectField) -> TypeGuard[Relation]:
+    """Whether a field is a relation read in its rows' own statement (see ``joinable``)."""
+    return (
+        isinstance(item, Relation)
+        and item.kind.joins_into_rows
+        and isinstance(item.target, ObjectPlan)
+        and item.target.columns_only
+    )
 
 
 def reads_once(fields: Sequence[RootField]) -> bool:
     """Whether these root fields run a single statement: one field, its to-ones joined, no count."""
-    roots = [field.plan for field in fields if field.kind != "typename"]
+    roots = [field.plan for field in fields if field.kind is not None]
     if len(roots) != 1:
         return False
     [root] = roots
@@ -233,8 +226,7 @@ def reads_once(fields: Sequence[RootField]) -> bool:
         assert root is not None
         objects = [root]
     return all(
-        not isinstance(item, (Members, Children))
-        and (not isinstance(item, ToOne) or item.target.columns_only)
+        not isinstance(item, Relation) or joined(item)
         for object_plan in objects
         for item in object_plan.fields
     )
@@ -245,7 +237,7 @@ def plan_operation(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
 ) -> OperationPlan:
-    planner = _Planner(schema, fragments)
+    planner = Planner(schema, fragments)
     if operation.operation is OperationType.QUERY and schema.query_type is not None:
         return planner.root(schema.query_type, operation.selection_set)
     if operation.operation is OperationType.MUTATION and schema.mutation_type is not None:
@@ -261,7 +253,9 @@ _PAGE_INFO = {
 }
 
 
-class _Planner:
+class Planner:
+    """Plans one document: each field's kind plans its part (``FieldKind.plan_*``)."""
+
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
         self.schema = schema
         self.fragments = fragments
@@ -315,37 +309,32 @@ class _Planner:
         return any(interface.name == condition for interface in type_.interfaces)
 
     def root(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
-        """A query of lookups and listings."""
-        fields = self._roots(type_, selection_set, ("lookup", "listing"))
+        """A query of the kinds that read at the root (lookups and listings)."""
+        fields = self._roots(type_, selection_set)
         return OperationPlan(fields, single_read=reads_once(fields))
 
     def mutation(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
-        """A mutation of one generic create (one ``INSERT``); anything else is the resolvers'."""
-        fields = self._roots(type_, selection_set, ("create",))
-        if sum(field.kind == "create" for field in fields) != 1:
+        """A mutation of one field whose kind writes in one statement, else the resolvers'."""
+        fields = self._roots(type_, selection_set, writes=True)
+        if sum(field.kind is not None for field in fields) != 1:
             raise Unsupported("several mutation fields")  # each its own transaction, in turn
         return OperationPlan(fields, "Mutation")
 
     def _roots(
-        self, type_: GraphQLObjectType, selection_set: SelectionSetNode, kinds: tuple[str, ...]
+        self, type_: GraphQLObjectType, selection_set: SelectionSetNode, *, writes: bool = False
     ) -> list[RootField]:
         fields: list[RootField] = []
         for key, nodes in self.collect(type_, [selection_set]).items():
             name = nodes[0].name.value
             if name == "__typename":
-                fields.append(RootField(key, "typename", None, None, None, None))
+                fields.append(RootField(key, None, None, None, None))
                 continue
             definition = type_.fields.get(name)
-            spec = _spec(definition)
-            if definition is None or spec is None or spec.kind not in kinds:
+            kind = kind_of(definition)
+            if definition is None or kind is None or kind.writes != writes:
                 raise Unsupported(f"root field {name}")
-            target = _object_type(definition)
-            plan: ObjectPlan | ConnectionPlan
-            if spec.kind == "listing":
-                plan = self.connection(target, spec.model, nodes)
-            else:
-                plan = self.object(target, spec.model, nodes)
-            fields.append(RootField(key, spec.kind, spec, definition, nodes[0], plan))
+            plan = kind.plan_root(self, object_type(definition), nodes)
+            fields.append(RootField(key, kind, definition, nodes[0], plan))
         return fields
 
     def object(
@@ -359,24 +348,11 @@ class _Planner:
                 plan.fields.append(Constant(key, type_.name))
                 continue
             definition = type_.fields[name]
-            spec = _spec(definition)
-            if spec is None:
+            kind = kind_of(definition)
+            if kind is None:
                 plan.fields.append(self._scalar(key, definition, columns))
-            elif spec.kind == "node_id":
-                assert spec.type_name is not None
-                plan.fields.append(GlobalId(key, spec.type_name))
-            elif spec.kind == "parent":
-                assert spec.attribute is not None
-                target = self.object(_object_type(definition), spec.model, field_nodes)
-                plan.fields.append(ToOne(key, spec.attribute, target))
-            elif spec.kind == "members":
-                target = self.object(_object_type(definition), spec.model, field_nodes)
-                plan.fields.append(Members(key, spec, target))
-            elif spec.kind == "children":
-                connection = self.connection(_object_type(definition), spec.model, field_nodes)
-                plan.fields.append(Children(key, spec, definition, field_nodes[0], connection))
             else:
-                raise Unsupported(f"field {name}")
+                plan.fields.append(kind.plan_field(self, key, definition, field_nodes))
         return plan
 
     def _scalar(self, key: str, definition: GraphQLField, columns: Any) -> Scalar:
@@ -401,13 +377,13 @@ class _Planner:
             if name == "__typename":
                 plan.outputs.append((key, "typename", type_.name))
             elif name == "nodes":
-                target = _object_type(type_.fields["nodes"])
+                target = object_type(type_.fields["nodes"])
                 plan.outputs.append((key, "nodes", self.object(target, model, field_nodes)))
             elif name == "edges":
-                edge_type = _object_type(type_.fields["edges"])
+                edge_type = object_type(type_.fields["edges"])
                 plan.outputs.append((key, "edges", self._edges(edge_type, model, field_nodes)))
             elif name == "pageInfo":
-                page_info_type = _object_type(type_.fields["pageInfo"])
+                page_info_type = object_type(type_.fields["pageInfo"])
                 items: list[tuple[str, str]] = []
                 selections = [n.selection_set for n in field_nodes]
                 for info_key, info_nodes in self.collect(page_info_type, selections).items():
@@ -436,7 +412,7 @@ class _Planner:
             elif name == "cursor":
                 items.append((key, "cursor", None))
             elif name == "node":
-                target = _object_type(edge_type.fields["node"])
+                target = object_type(edge_type.fields["node"])
                 items.append((key, "node", self.object(target, model, field_nodes)))
             else:
                 raise Unsupported(f"edge field {name}")
@@ -447,20 +423,10 @@ def lookup_field(schema: GraphQLSchema, model: type[Any]) -> str:
     """The name of the root field that looks a row of ``model`` up by its ID."""
     assert schema.query_type is not None
     for name, definition in schema.query_type.fields.items():
-        spec = _spec(definition)
-        if spec is not None and spec.kind == "lookup" and spec.model is model:
+        kind = kind_of(definition)
+        if kind is not None and kind.looks_up and kind.model is model:
             return str(name)
     raise Unsupported(f"no lookup of {model.__name__}")
-
-
-def _spec(definition: GraphQLField | None) -> FieldSpec | None:
-    if definition is None:
-        return None
-    strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
-    if strawberry_field is None:
-        return None
-    spec = (strawberry_field.metadata or {}).get(FAST_PATH)
-    return spec if isinstance(spec, FieldSpec) else None
 
 
 def _unwrap(type_: Any) -> Any:
@@ -469,7 +435,8 @@ def _unwrap(type_: Any) -> Any:
     return type_
 
 
-def _object_type(definition: GraphQLField) -> GraphQLObjectType:
+def object_type(definition: GraphQLField) -> GraphQLObjectType:
+    """The object type a field returns (through lists and non-nulls)."""
     named = _unwrap(definition.type)
     if not isinstance(named, GraphQLObjectType):
         raise Unsupported("an abstract type")

@@ -17,6 +17,7 @@ from schema.filters import IDFilter, StringFilter
 from schema.node import Node, node_id
 from schema.ordering import OrderDirection
 from schema.resource import register
+from schema.transaction import write
 from schema.types.user import USER
 from schema.validation import InputSpec, Reference, Text
 
@@ -80,9 +81,9 @@ create_role = crud.create(ROLE, Role, CreateRoleInput, ROLE_INPUT, "Create a rol
 
 async def _membership(info: Info, user_id: str, role_id: str, *, assign: bool) -> Any:
     users = await info.context.service(UserRepository)
-    async with crud.write(info, users.session):
+    async with write(info, users.session):
         keys = await MEMBERSHIP.values(
-            SimpleNamespace(user_id=user_id, role_id=role_id), users.session, prefix=""
+            SimpleNamespace(user_id=user_id, role_id=role_id), info.context.loaders.rows, prefix=""
         )
         if assign:
             await users.assign_role(keys["user_id"], keys["role_id"])

@@ -1,28 +1,70 @@
 """Fixtures for the fast_query tests: the blog of ``support.py``, per test or per module.
 
 ``blog`` inserts it into the test's own session (rolled back after the test).
-Modules that only query it (test_query_*) seed it once instead: their
-``session`` and ``blog`` fixtures come from ``module_blog_session`` and
-``module_blog``, a connection whose transaction holds the blog for the whole
-module and is rolled back at its end. Each test still gets a new session in a
-savepoint of its own, so what a test writes is gone after it, and every test
-starts with an empty identity map. No test in such a module may use another
-connection to write: SQLite would wait on the module's write lock.
+Modules that only query it (test_query_*) set ``SEEDED_ONCE = True``: their
+``session`` and ``blog`` then come from ``module_blog``, a connection whose
+transaction holds the blog for the whole module and is rolled back at its end.
+Each test still gets a new session in a savepoint of its own, so what a test
+writes is gone after it, and every test starts with an empty identity map. No
+test in such a module may use another connection to write: SQLite would wait
+on the module's write lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from fast_query import create_session_factory
 from tests.fast_query.support import Blog, SeededConnection, seed_blog
 
 
+def module_seeded(request: pytest.FixtureRequest) -> SeededConnection | None:
+    """The module's blog when the test's module sets ``SEEDED_ONCE = True``, else ``None``."""
+    if not getattr(request.module, "SEEDED_ONCE", False):
+        return None
+    seeded: SeededConnection = request.getfixturevalue("module_blog")
+    return seeded
+
+
+@asynccontextmanager
+async def savepoint_session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints inside ``connection``'s transaction."""
+    factory = create_session_factory(connection, join_transaction_mode="create_savepoint")
+    async with factory() as session:
+        yield session
+
+
+# These two take ``backend`` for its parameters: the fixtures they pick are
+# only known at setup, so only it makes each test run on every database.
+
+
 @pytest.fixture
-async def blog(session: AsyncSession) -> Blog:
+def session_connection(request: pytest.FixtureRequest, backend: str) -> AsyncConnection:
+    """The connection of the test's session: its own, or the module's blog's."""
+    seeded = module_seeded(request)
+    return request.getfixturevalue("connection") if seeded is None else seeded.connection
+
+
+@pytest.fixture
+def blog(request: pytest.FixtureRequest, backend: str) -> Blog:
+    """The blog: seeded into this test's session, or the module's."""
+    seeded = module_seeded(request)
+    return request.getfixturevalue("own_blog") if seeded is None else seeded.blog
+
+
+@pytest.fixture
+async def session(session_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A new session in a savepoint, rolled back after the test (with what it wrote)."""
+    async with savepoint_session(session_connection) as session:
+        yield session
+
+
+@pytest.fixture
+async def own_blog(session: AsyncSession) -> Blog:
     """The blog, seeded into this test's session."""
     return await seed_blog(session)
 
@@ -33,23 +75,12 @@ async def module_blog(engine: AsyncEngine) -> AsyncIterator[SeededConnection]:
     async with engine.connect() as connection:
         transaction = await connection.begin()
         try:
-            factory = create_session_factory(connection, join_transaction_mode="create_savepoint")
-            async with factory() as session:
+            async with savepoint_session(connection) as session:
                 blog = await seed_blog(session)
                 await session.commit()  # releases its savepoint; the transaction stays open
             yield SeededConnection(connection, blog)
         finally:
             await transaction.rollback()
-
-
-@pytest.fixture
-async def module_blog_session(module_blog: SeededConnection) -> AsyncIterator[AsyncSession]:
-    """A session in a savepoint on the module's blog connection, rolled back after the test."""
-    factory = create_session_factory(
-        module_blog.connection, join_transaction_mode="create_savepoint"
-    )
-    async with factory() as session:
-        yield session
 
 
 @pytest.fixture

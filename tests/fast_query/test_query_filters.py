@@ -10,18 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query import InvalidQuery, QueryBuilder, Trashed, escape_like, like
 from models import Comment, Post, User
-from tests.fast_query.support import EPOCH, Blog, SeededConnection, users_named, where_clause
-
+from tests.fast_query.support import EPOCH, Blog, users_named, where_clause
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
-@pytest.fixture
-def session(module_blog_session: AsyncSession) -> AsyncSession:
-    return module_blog_session
-
-
-@pytest.fixture
-def blog(module_blog: SeededConnection) -> Blog:
-    return module_blog.blog
+SEEDED_ONCE = True
 
 
 async def post_titles(query: QueryBuilder[Post]) -> list[str]:
@@ -149,19 +141,26 @@ async def test_where_not_in(
 @pytest.mark.parametrize(
     ("call", "sql"),
     [
+        # The list is one parameter (see test_values.py), empty or not.
         pytest.param(
             lambda q: q.where_in(User.id, [3, 1]),
-            "users.id IN (3, 1) AND users.deleted_at IS NULL",
+            "users.id IN (SELECT value FROM json_each('[3,1]')) AND users.deleted_at IS NULL",
             id="in",
         ),
-        pytest.param(lambda q: q.where_in("id", []), "0 = 1", id="in-empty"),
+        pytest.param(
+            lambda q: q.where_in("id", []),
+            "users.id IN (SELECT value FROM json_each('[]')) AND users.deleted_at IS NULL",
+            id="in-empty",
+        ),
         pytest.param(
             lambda q: q.where_not_in("id", [3, 1]),
-            "(users.id NOT IN (3, 1)) AND users.deleted_at IS NULL",
+            "users.id NOT IN (SELECT value FROM json_each('[3,1]')) AND users.deleted_at IS NULL",
             id="not-in",
         ),
         pytest.param(
-            lambda q: q.where_not_in("id", []), "users.deleted_at IS NULL", id="not-in-empty"
+            lambda q: q.where_not_in("id", []),
+            "users.id NOT IN (SELECT value FROM json_each('[]')) AND users.deleted_at IS NULL",
+            id="not-in-empty",
         ),
         pytest.param(
             lambda q: q.where_between("id", 2, 4),
@@ -184,8 +183,13 @@ def test_filter_sql(call: Callable[[QueryBuilder[User]], QueryBuilder[User]], sq
     assert where_clause(call(QueryBuilder(User))) == sql
 
 
-def test_where_in_empty_is_false_on_postgresql_too() -> None:
-    assert where_clause(QueryBuilder(User).where_in("id", []), "postgresql") == "false"
+def test_where_in_is_an_array_on_postgresql() -> None:
+    assert where_clause(QueryBuilder(User).where_in("id", [3, 1]), "postgresql") == (
+        "users.id = ANY (ARRAY[3, 1]) AND users.deleted_at IS NULL"
+    )
+    assert where_clause(QueryBuilder(User).where_not_in("id", [3]), "postgresql") == (
+        "users.id != ALL (ARRAY[3]) AND users.deleted_at IS NULL"
+    )
 
 
 async def test_where_null_and_not_null(session: AsyncSession, blog: Blog) -> None:

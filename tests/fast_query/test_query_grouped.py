@@ -12,18 +12,10 @@ from sqlalchemy.orm import aliased
 from fast_query import InvalidQuery, NoSessionBound, QueryBuilder
 from models import Comment, Post, Role, User
 from tests.conftest import StatementCounter
-from tests.fast_query.support import Blog, SeededConnection
-
+from tests.fast_query.support import Blog
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
-@pytest.fixture
-def session(module_blog_session: AsyncSession) -> AsyncSession:
-    return module_blog_session
-
-
-@pytest.fixture
-def blog(module_blog: SeededConnection) -> Blog:
-    return module_blog.blog
+SEEDED_ONCE = True
 
 
 def titles(groups: dict[Any, list[Post]], blog: Blog) -> dict[str, list[str]]:
@@ -214,8 +206,14 @@ async def test_a_builder_without_a_session_builds_for_the_dialect_it_names(
     counts = bare.count_grouped_statement(User.posts)
     assert str(counts) == str(bound.count_grouped_statement(User.posts))
     assert str(bare.where_key_in("id").statement) == str(bound.where_key_in("id").statement)
+    # Only the per-parent limit differs by database (LATERAL or a window).
+    unbound = QueryBuilder(Post).latest()
+    assert str(unbound.count_grouped_statement(User.posts)) == str(counts)
+    assert str(unbound.grouped_statement(User.posts, ["title"])[0]) == str(
+        bound.grouped_statement(User.posts, ["title"])[0]
+    )
     with pytest.raises(NoSessionBound):
-        QueryBuilder(Post).count_grouped_statement(User.posts)
+        unbound.grouped_statement(User.posts, ["title"], limit_per_parent=1)
     rows = (await session.execute(statement, {"fq_parents": [blog.users["Ada"]]})).all()
     assert [row.title for row in rows] == ["SQL tricks"]
 

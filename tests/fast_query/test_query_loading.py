@@ -11,18 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fast_query import InvalidQuery, QueryBuilder
 from models import Comment, Post, Role, User
 from tests.conftest import StatementCounter
-from tests.fast_query.support import Blog, SeededConnection
-
+from tests.fast_query.support import Blog
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
-@pytest.fixture
-def session(module_blog_session: AsyncSession) -> AsyncSession:
-    return module_blog_session
-
-
-@pytest.fixture
-def blog(module_blog: SeededConnection) -> Blog:
-    return module_blog.blog
+SEEDED_ONCE = True
 
 
 LOADERS = [pytest.param("with_", id="selectin"), pytest.param("with_joined", id="joined")]

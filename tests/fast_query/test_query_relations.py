@@ -11,18 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query import InvalidQuery, QueryBuilder
 from models import Comment, Post, Role, User
-from tests.fast_query.support import Blog, SeededConnection, users_named, where_clause
-
+from tests.fast_query.support import Blog, users_named, where_clause
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
-@pytest.fixture
-def session(module_blog_session: AsyncSession) -> AsyncSession:
-    return module_blog_session
-
-
-@pytest.fixture
-def blog(module_blog: SeededConnection) -> Blog:
-    return module_blog.blog
+SEEDED_ONCE = True
 
 
 # -- where_has / where_doesnt_have ------------------------------------------------

@@ -12,18 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query import NoSessionBound, QueryBuilder
 from models import Post, Role, User
-from tests.fast_query.support import EPOCH, SELECT_USERS, Blog, SeededConnection, where_clause
-
+from tests.fast_query.support import EPOCH, SELECT_USERS, Blog, where_clause
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
-@pytest.fixture
-def session(module_blog_session: AsyncSession) -> AsyncSession:
-    return module_blog_session
-
-
-@pytest.fixture
-def blog(module_blog: SeededConnection) -> Blog:
-    return module_blog.blog
+SEEDED_ONCE = True
 
 
 # -- scopes, criteria, statement, to_sql ----------------------------------------

@@ -15,13 +15,14 @@ from server.app import create_app
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, at, insert_dataset
 from tests.schema.support import bulk_insert_dataset, crowd_rows
+from tests.verify import VerifyingGraphQLHTTP
 
 
 @pytest.fixture(scope="session")
 async def app(database_url: str) -> AsyncIterator[Starlette]:
     # Every query the tests send runs on the fast path and again through the
     # resolvers; the response fails unless both give the same data.
-    application = create_app(Settings(database_url=database_url, graphql_fast_path_verify=True))
+    application = create_app(Settings(database_url=database_url), endpoint=VerifyingGraphQLHTTP)
     async with application.router.lifespan_context(application):
         yield application
 

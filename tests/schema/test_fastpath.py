@@ -1,4 +1,4 @@
-"""The fast path reads through the request's repository, whatever that repository narrows."""
+"""The fast path: one pooled connection, joined to-one relations, snapshots."""
 
 from __future__ import annotations
 
@@ -11,36 +11,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 
-from fast_query import QueryBuilder
-from repositories import UserRepository
 from schema.fastpath import ReadConnection
 from tests.api import Dataset, GraphQL, StatementCounter, gid
-
-
-class NamedOnly(UserRepository):
-    """A repository that narrows every query with request state (as a tenant filter would)."""
-
-    current = {"name": ""}
-
-    def query(self) -> QueryBuilder[Any]:
-        return super().query().where(name=self.current["name"])
-
-
-async def test_a_repository_that_narrows_its_query_is_honoured_on_every_request(
-    app: Starlette, gql: GraphQL, blog: Dataset
-) -> None:
-    def make(session: AsyncSession) -> NamedOnly:
-        return NamedOnly(session)
-
-    query = "{ users { totalCount nodes { name } } }"
-    with app.state.container.override(UserRepository, factory=make):
-        NamedOnly.current["name"] = "Ada Lovelace"
-        first = await gql.data(query)
-        NamedOnly.current["name"] = "Bob Builder"
-        second = await gql.data(query)
-
-    assert first == {"users": {"totalCount": 1, "nodes": [{"name": "Ada Lovelace"}]}}
-    assert second == {"users": {"totalCount": 1, "nodes": [{"name": "Bob Builder"}]}}
 
 
 async def test_a_query_on_the_fast_path_makes_no_session(

@@ -496,23 +496,6 @@ async def test_an_override_with_a_factory_is_used_and_then_restored(
         assert clock is original
 
 
-async def test_a_scope_names_the_provider_of_a_key_without_making_it(
-    container: Container, log: Log
-) -> None:
-    container.instance(Log, log)
-    container.scoped(Config)
-    async with container.scope() as scope:
-        assert scope.provider(Config) is Config
-        with container.override(Config, factory=FakeClock):
-            assert scope.provider(Config) is FakeClock
-        with container.override(Config, Clock()):
-            assert scope.provider(Config) is Clock  # an instance: its type
-        assert scope.provider(Log) is Log
-        assert scope._instances == {}  # nothing was made
-        with pytest.raises(NotRegistered):
-            scope.provider(Clock)
-
-
 async def test_an_override_of_a_scoped_service_keeps_its_lifetime(container: Container) -> None:
     container.scoped(Config)
     with container.override(Config, factory=lambda: Config("overridden")):
