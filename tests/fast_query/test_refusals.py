@@ -1,4 +1,4 @@
-"""is_timeout: which real database errors mean "did not answer in time"."""
+"""is_timeout and is_too_complex: which real database errors mean "refused, not a bug"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import create_engine, is_timeout
+from fast_query import create_engine, is_timeout, is_too_complex
 
 EngineMaker = Callable[..., AsyncEngine]
 
@@ -116,3 +116,34 @@ async def test_driver_errors_straight_from_the_driver(
 async def test_refused_connections_are_not_timeouts(make_engine: EngineMaker) -> None:
     engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/nowhere", connect_timeout=1)
     assert not is_timeout(await failure(engine, "SELECT 1"))
+
+
+def nested(levels: int) -> str:
+    """A valid statement whose expression nests ``levels`` parentheses deep."""
+    return "SELECT " + "(" * levels + "1" + ")" * levels
+
+
+async def test_sqlite_statements_nested_too_deep(make_engine: EngineMaker) -> None:
+    engine = make_engine("sqlite+aiosqlite://")
+    refused = await failure(engine, nested(2000))
+    assert is_too_complex(refused)
+    assert not is_timeout(refused)
+    assert not is_too_complex(await failure(engine, "SELECT * FROM missing"))
+    assert not is_too_complex(await raw_failure(engine, "SELECT * FROM missing"))
+    assert is_too_complex(await raw_failure(engine, nested(2000)))
+
+
+async def test_postgresql_statements_nested_too_deep(
+    make_engine: EngineMaker, postgres_server_url: str
+) -> None:
+    engine = make_engine(postgres_server_url)
+    subqueries = "SELECT " + "(SELECT " * 1000 + "1" + ")" * 1000
+    refused = await failure(engine, "SET max_stack_depth = '100kB'", subqueries)
+    assert is_too_complex(refused)
+    assert not is_timeout(refused)
+    assert not is_too_complex(await failure(engine, "SELECT 1 / 0"))
+
+
+def test_recursion_is_too_complex() -> None:
+    assert is_too_complex(RecursionError())
+    assert not is_too_complex(ValueError())
