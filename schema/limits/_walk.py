@@ -1,70 +1,107 @@
-"""Walking selection sets with fragments counted where they are spread.
+"""The one walk over selection sets that the limits share, fragments counted where spread.
 
-Results for a fragment are computed once per document and reused at each
-spread, so a document that spreads fragments into fragments (a "fragment
-bomb") costs linear time to measure, not exponential.
+A fragment's value is computed once per walk and reused at each spread, so a
+document that spreads fragments into fragments (a "fragment bomb") costs
+linear time to measure, not exponential. An unknown fragment, or one spread
+inside itself, is worth nothing here: those are validation errors of their own.
+``limit_rule`` makes a walk that gives an ``int`` a validation rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    NamedTypeNode,
+    OperationDefinitionNode,
     SelectionSetNode,
 )
+from graphql.validation import ValidationRule
+
+from schema.limits.errors import too_complex
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 FragmentLookup = Callable[[str], FragmentDefinitionNode | None]
-Combine = Callable[[list[int]], int]
+
+Context = TypeVar("Context")
+Value = TypeVar("Value")
 
 
-class Measure:
-    """A number computed over a selection set: fields give values, siblings combine.
+class Walk(Generic[Context, Value]):
+    """A ``Value`` folded over a selection set: fields give values, siblings fold into one.
 
-    Subclasses say what one field is worth (``field``) and how sibling
-    values combine (``combine``: ``max`` for depth, ``sum`` for counts).
+    Subclasses say what one field is worth (``field``) and how sibling values
+    fold (``fold``: into a new value, since fragments share theirs; folding
+    none gives ``nothing``, the value of no selection: ``0``, ``{}``). A
+    ``Context`` travels down to the fields (the cost's parent type; ``None``
+    where nothing needs it); ``inside`` gives it within a fragment's type
+    condition. Fields named in ``skip`` count for nothing.
     """
+
+    skip: frozenset[str] = frozenset()
 
     def __init__(self, fragment: FragmentLookup) -> None:
         self._fragment = fragment
-        self._fragments: dict[str, int] = {}
+        self._fragments: dict[str, Value] = {}
         self._in_progress: set[str] = set()
+        self.nothing = self.fold([])
 
-    def field(self, node: FieldNode) -> int:
+    def field(self, node: FieldNode, context: Context) -> Value:
         raise NotImplementedError
 
-    def combine(self, values: list[int]) -> int:
-        return sum(values)
+    def fold(self, values: list[Value]) -> Value:
+        raise NotImplementedError
 
-    def selection(self, selection_set: SelectionSetNode | None) -> int:
+    def inside(self, condition: NamedTypeNode | None, context: Context) -> Context:
+        return context
+
+    def selection(self, selection_set: SelectionSetNode | None, context: Context) -> Value:
         if selection_set is None:
-            return 0
-        values: list[int] = []
+            return self.nothing
+        values: list[Value] = []
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                if selection.name.value not in INTROSPECTION_FIELDS:
-                    values.append(self.field(selection))
+                if selection.name.value not in self.skip:
+                    values.append(self.field(selection, context))
             elif isinstance(selection, InlineFragmentNode):
-                values.append(self.selection(selection.selection_set))
+                inner = self.inside(selection.type_condition, context)
+                values.append(self.selection(selection.selection_set, inner))
             elif isinstance(selection, FragmentSpreadNode):
-                values.append(self.spread(selection.name.value))
-        return self.combine(values) if values else 0
+                values.append(self.spread(selection.name.value, context))
+        return self.fold(values) if values else self.nothing
 
-    def spread(self, name: str) -> int:
+    def spread(self, name: str, context: Context) -> Value:
+        """The fragment's value, walked at its first spread and kept (by name) for the others."""
         if name in self._fragments:
             return self._fragments[name]
         definition = self._fragment(name)
         if definition is None or name in self._in_progress:
-            return 0  # unknown or cyclic fragments are validation errors of their own
+            return self.nothing
         self._in_progress.add(name)
         try:
-            value = self.selection(definition.selection_set)
+            inner = self.inside(definition.type_condition, context)
+            value = self.selection(definition.selection_set, inner)
         finally:
             self._in_progress.discard(name)
         self._fragments[name] = value
         return value
+
+
+def limit_rule(
+    what: str, limit: int, walk: Callable[[FragmentLookup], Walk[None, int]]
+) -> type[ValidationRule]:
+    """A rule refusing an operation whose selection, walked, is over ``limit``."""
+
+    class LimitRule(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            actual = walk(self.context.get_fragment).selection(node.selection_set, None)
+            if actual > limit:
+                self.report_error(too_complex(what, limit, actual, nodes=[node]))
+
+    return LimitRule

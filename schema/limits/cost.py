@@ -18,20 +18,21 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     IntValueNode,
     ListValueNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
 )
+
+from schema.limits._walk import FragmentLookup, Walk
 
 PLAIN_LIST_SIZE = 10
 ObjectLike = GraphQLObjectType | GraphQLInterfaceType
@@ -68,7 +69,9 @@ def query_cost(
     return cost.selection(operation.selection_set, root)
 
 
-class _Cost:
+class _Cost(Walk[ObjectLike, int]):
+    """The cost of a selection set, given the type whose fields it selects."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -77,43 +80,20 @@ class _Cost:
         default_page_size: int,
         max_page_size: int,
     ) -> None:
+        super().__init__(fragments.get)
         self.schema = schema
-        self.fragments = fragments
         self.variables = variables
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
-        self._memo: dict[str, int] = {}
-        self._in_progress: set[str] = set()
+        # One row's cost, summed over a connection's fields and over an edge's.
+        self._connection = _Sum(fragments.get, self._row)
+        self._edge = _Sum(fragments.get, self._node)
 
-    def selection(self, selection_set: SelectionSetNode | None, parent: ObjectLike) -> int:
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self.field(selection, parent)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self._type(condition.name.value) if condition else parent
-                total += self.selection(selection.selection_set, target or parent)
-            elif isinstance(selection, FragmentSpreadNode):
-                total += self.spread(selection.name.value, parent)
-        return total
+    def fold(self, values: list[int]) -> int:
+        return sum(values)
 
-    def spread(self, name: str, parent: ObjectLike) -> int:
-        if name in self._memo:
-            return self._memo[name]
-        definition = self.fragments.get(name)
-        if definition is None or name in self._in_progress:
-            return 0
-        self._in_progress.add(name)
-        try:
-            target = self._type(definition.type_condition.name.value) or parent
-            value = self.selection(definition.selection_set, target)
-        finally:
-            self._in_progress.discard(name)
-        self._memo[name] = value
-        return value
+    def inside(self, condition: NamedTypeNode | None, parent: ObjectLike) -> ObjectLike:
+        return (self._type(condition.name.value) if condition else None) or parent
 
     def field(self, node: FieldNode, parent: ObjectLike) -> int:
         name = node.name.value
@@ -139,50 +119,19 @@ class _Cost:
         """The cost of one row's selection inside a connection (edges/node and nodes)."""
         node_type = get_named_type(connection.fields["nodes"].type)
         assert isinstance(node_type, (GraphQLObjectType, GraphQLInterfaceType))
+        return self._connection.selection(selection_set, node_type)
 
-        def node(field: FieldNode) -> int:
-            if field.name.value != "node":
-                return 0
+    def _row(self, field: FieldNode, node_type: ObjectLike) -> int:
+        if field.name.value == "nodes":
             return self.selection(field.selection_set, node_type)
+        if field.name.value == "edges":
+            return self._edge.selection(field.selection_set, node_type)
+        return 0
 
-        def row(field: FieldNode) -> int:
-            if field.name.value == "nodes":
-                return self.selection(field.selection_set, node_type)
-            if field.name.value == "edges":
-                return self._sum(field.selection_set, "edge", node)
+    def _node(self, field: FieldNode, node_type: ObjectLike) -> int:
+        if field.name.value != "node":
             return 0
-
-        return self._sum(selection_set, "connection", row)
-
-    def _sum(
-        self, selection_set: SelectionSetNode | None, role: str, value: Callable[[FieldNode], int]
-    ) -> int:
-        """``value`` summed over the fields of a selection set, fragments counted per spread.
-
-        A fragment's sum is memoized (by ``role``: a connection's or an edge's
-        fields), so fragments spreading fragments are measured in linear time.
-        """
-        total = 0
-        if selection_set is None:
-            return total
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += value(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                total += self._sum(selection.selection_set, role, value)
-            elif isinstance(selection, FragmentSpreadNode):
-                key = f"{role}:{selection.name.value}"
-                if key not in self._memo:
-                    definition = self.fragments.get(selection.name.value)
-                    if definition is None or key in self._in_progress:
-                        continue
-                    self._in_progress.add(key)
-                    try:
-                        self._memo[key] = self._sum(definition.selection_set, role, value)
-                    finally:
-                        self._in_progress.discard(key)
-                total += self._memo[key]
-        return total
+        return self.selection(field.selection_set, node_type)
 
     def _page_size(self, node: FieldNode) -> int:
         for name in ("first", "last"):
@@ -217,3 +166,24 @@ class _Cost:
 
 def _is_connection(named: ObjectLike) -> bool:
     return named.name.endswith("Connection") and {"edges", "nodes", "pageInfo"} <= set(named.fields)
+
+
+class _Sum(Walk[ObjectLike, int]):
+    """``value`` summed over the fields of a selection set, fragments counted per spread.
+
+    A fragment's sum is kept by its name alone: each ``_Sum`` serves one role
+    (a connection's fields or an edge's), so fragments spreading fragments are
+    measured in linear time.
+    """
+
+    def __init__(
+        self, fragment: FragmentLookup, value: Callable[[FieldNode, ObjectLike], int]
+    ) -> None:
+        super().__init__(fragment)
+        self._value = value
+
+    def field(self, node: FieldNode, node_type: ObjectLike) -> int:
+        return self._value(node, node_type)
+
+    def fold(self, values: list[int]) -> int:
+        return sum(values)

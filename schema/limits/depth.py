@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import FieldNode
 from graphql.validation import ValidationRule
 
-from schema.limits._walk import Measure
-from schema.limits.errors import too_complex
+from schema.limits._walk import INTROSPECTION_FIELDS, Walk, limit_rule
 
 
-class Depth(Measure):
-    def field(self, node: FieldNode) -> int:
-        return 1 + self.selection(node.selection_set)
+class Depth(Walk[None, int]):
+    skip = INTROSPECTION_FIELDS
 
-    def combine(self, values: list[int]) -> int:
-        return max(values)
+    def field(self, node: FieldNode, context: None) -> int:
+        return 1 + self.selection(node.selection_set, context)
+
+    def fold(self, values: list[int]) -> int:
+        return max(values, default=0)
 
 
 def max_depth_rule(limit: int) -> type[ValidationRule]:
-    class MaxDepthRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = Depth(self.context.get_fragment).selection(node.selection_set)
-            if depth > limit:
-                self.report_error(too_complex("depth", limit, depth, nodes=[node]))
-
-    return MaxDepthRule
+    return limit_rule("depth", limit, Depth)

@@ -9,83 +9,51 @@ spread.
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
-
-from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import FieldNode, SelectionSetNode
 from graphql.validation import ValidationRule
 
-from schema.limits._walk import FragmentLookup
-from schema.limits.errors import too_complex
+from schema.limits._walk import FragmentLookup, Walk, limit_rule
 
 
-class _Repeats:
-    """The most times any response key with a sub-selection repeats in one selection set."""
+class _Keys(Walk[None, dict[str, int]]):
+    """Response keys of the fields (with sub-selections) a selection set merges, counted."""
 
-    def __init__(self, fragment: FragmentLookup) -> None:
-        self._fragment = fragment
-        self._keys: dict[str, Counter[str]] = {}
-        self._in_progress: set[str] = set()
-        self._seen: set[int] = set()
+    def field(self, node: FieldNode, context: None) -> dict[str, int]:
+        if node.selection_set is None:
+            return self.nothing
+        return {(node.alias or node.name).value: 1}
 
-    def keys(self, selection_set: SelectionSetNode | None) -> Counter[str]:
-        """Response keys of the fields (with sub-selections) this selection set merges."""
-        counts: Counter[str] = Counter()
-        if selection_set is None:
-            return counts
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.selection_set is not None:
-                    counts[(selection.alias or selection.name).value] += 1
-            elif isinstance(selection, InlineFragmentNode):
-                counts.update(self.keys(selection.selection_set))
-            elif isinstance(selection, FragmentSpreadNode):
-                counts.update(self._spread(selection.name.value))
+    def fold(self, values: list[dict[str, int]]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for value in values:
+            for key, count in value.items():
+                counts[key] = counts.get(key, 0) + count
         return counts
 
-    def _spread(self, name: str) -> Counter[str]:
-        if name in self._keys:
-            return self._keys[name]
-        definition = self._fragment(name)
-        if definition is None or name in self._in_progress:
-            return Counter()
-        self._in_progress.add(name)
-        try:
-            counted = self.keys(definition.selection_set)
-        finally:
-            self._in_progress.discard(name)
-        self._keys[name] = counted
-        return counted
 
-    def worst(self, selection_set: SelectionSetNode | None) -> int:
-        """The largest repeat count in this selection set or any nested in it."""
-        if selection_set is None or id(selection_set) in self._seen:
+class _Repeats(Walk[None, int]):
+    """The most times any response key with a sub-selection repeats in one selection set.
+
+    Every selection set counts: the one walked and each nested in it, those of
+    inline fragments and of spread fragments included.
+    """
+
+    def __init__(self, fragment: FragmentLookup) -> None:
+        super().__init__(fragment)
+        self._keys = _Keys(fragment)
+
+    def selection(self, selection_set: SelectionSetNode | None, context: None) -> int:
+        if selection_set is None:
             return 0
-        self._seen.add(id(selection_set))
-        counts = self.keys(selection_set)
-        worst = max(counts.values(), default=0)
-        for selection in selection_set.selections:
-            if isinstance(selection, (FieldNode, InlineFragmentNode)):
-                worst = max(worst, self.worst(selection.selection_set))
-            elif isinstance(selection, FragmentSpreadNode):
-                definition = self._fragment(selection.name.value)
-                if definition is not None:
-                    worst = max(worst, self.worst(definition.selection_set))
-        return worst
+        here = max(self._keys.selection(selection_set, context).values(), default=0)
+        return max(here, super().selection(selection_set, context))
+
+    def field(self, node: FieldNode, context: None) -> int:
+        return self.selection(node.selection_set, context)
+
+    def fold(self, values: list[int]) -> int:
+        return max(values, default=0)
 
 
 def max_repeats_rule(limit: int) -> type[ValidationRule]:
-    class MaxRepeatedFieldsRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            repeats = _Repeats(self.context.get_fragment).worst(node.selection_set)
-            if repeats > limit:
-                error = too_complex("repeats of one field", limit, repeats, nodes=[node])
-                self.report_error(error)
-
-    return MaxRepeatedFieldsRule
+    return limit_rule("repeats of one field", limit, _Repeats)
