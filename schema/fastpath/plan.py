@@ -15,24 +15,27 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from graphql import (
+    BREAK,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Visitor,
+    visit,
 )
 from sqlalchemy import inspect as sa_inspect
 
 from schema.kinds.base import STRAWBERRY_DEFINITION, FieldKind, Unsupported, kind_of
 from schema.scalars import serialize_datetime
+from schema.selections import FragmentLookup, Walk
 
 __all__ = ["STRAWBERRY_DEFINITION", "Planner", "Unsupported"]
 
@@ -237,6 +240,8 @@ def plan_operation(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
 ) -> OperationPlan:
+    if has_directives(operation, fragments):
+        raise Unsupported("directives")  # what they keep depends on the variables
     planner = Planner(schema, fragments)
     if operation.operation is OperationType.QUERY and schema.query_type is not None:
         return planner.root(schema.query_type, operation.selection_set)
@@ -265,48 +270,12 @@ class Planner:
     ) -> dict[str, list[FieldNode]]:
         """Fields by response key, as execution merges them (first occurrence orders).
 
-        As in execution, a fragment is spread once per collection, however often
-        it is named: a fragment spreading another twice, twenty levels deep, is
-        collected in linear time, not in 2**20 visits.
+        A fragment is walked once per collection however often it is spread
+        (``schema.selections.Walk``): a fragment spreading another twice,
+        twenty levels deep, is collected in linear time, not in 2**20 visits.
         """
-        collected: dict[str, list[FieldNode]] = {}
-        visited: set[str] = set()
-        for selection_set in selection_sets:
-            self._collect(type_, selection_set, collected, visited)
-        return collected
-
-    def _collect(
-        self,
-        type_: GraphQLObjectType,
-        selection_set: SelectionSetNode | None,
-        collected: dict[str, list[FieldNode]],
-        visited: set[str],
-    ) -> None:
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if selection.directives:
-                raise Unsupported("directives")
-            if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
-                collected.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self._applies(condition.name.value, type_):
-                    self._collect(type_, selection.selection_set, collected, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in visited:
-                    continue
-                visited.add(name)
-                if self._applies(fragment.type_condition.name.value, type_):
-                    self._collect(type_, fragment.selection_set, collected, visited)
-
-    def _applies(self, condition: str, type_: GraphQLObjectType) -> bool:
-        if condition == type_.name:
-            return True
-        return any(interface.name == condition for interface in type_.interfaces)
+        walk = _Fields(self.fragments.get, type_)
+        return walk.fold([walk.selection(selection_set, None) for selection_set in selection_sets])
 
     def root(self, type_: GraphQLObjectType, selection_set: SelectionSetNode) -> OperationPlan:
         """A query of the kinds that read at the root (lookups and listings)."""
@@ -417,6 +386,50 @@ class Planner:
             else:
                 raise Unsupported(f"edge field {name}")
         return EdgePlan(items)
+
+
+class _Fields(Walk[None, dict[str, list[FieldNode]]]):
+    """The fields a selection merges for objects of one type, by response key."""
+
+    def __init__(self, fragment: FragmentLookup, type_: GraphQLObjectType) -> None:
+        self.type_names = {type_.name, *(interface.name for interface in type_.interfaces)}
+        super().__init__(fragment)
+
+    def field(self, node: FieldNode, context: None) -> dict[str, list[FieldNode]]:
+        return {node.alias.value if node.alias else node.name.value: [node]}
+
+    def fold(self, values: list[dict[str, list[FieldNode]]]) -> dict[str, list[FieldNode]]:
+        # Each node once: a fragment's fields come back at each of its spreads.
+        merged: dict[str, list[FieldNode]] = {}
+        seen: set[int] = set()
+        for value in values:
+            for key, nodes in value.items():
+                kept = merged.setdefault(key, [])
+                for node in nodes:
+                    if id(node) not in seen:
+                        seen.add(id(node))
+                        kept.append(node)
+        return merged
+
+    def applies(self, condition: NamedTypeNode | None, context: None) -> bool:
+        return condition is None or condition.name.value in self.type_names
+
+
+def has_directives(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    """Whether the operation or a fragment uses a directive (``@skip``, ``@include``...)."""
+    found = False
+
+    class Find(Visitor):
+        def enter_directive(self, *_: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+    for node in (operation, *fragments.values()):
+        visit(node, Find())
+    return found
 
 
 def lookup_field(schema: GraphQLSchema, model: type[Any]) -> str:

@@ -15,21 +15,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType
 from sqlalchemy import Insert, and_, bindparam, insert, select, true
 
 from fast_query import IntegrityViolation, Scopes, connection_transaction
 from schema.context import Info
-from schema.fastpath.plan import ObjectPlan, Planner, RootField
+from schema.fastpath.plan import ObjectPlan, RootField
 from schema.fastpath.reads import table_of
 from schema.fastpath.run import Fallback, Runner
-from schema.kinds.base import INFO, REQUIRED, FieldKind, argument, make_field
+from schema.kinds.base import INFO, REQUIRED, argument, make_field
+from schema.kinds.objects import ObjectRoot
 from schema.resource import Resource
 from schema.transaction import write
 from schema.validation import InputSpec, RowCheck, check_params, row_exists
 
 
-class Create(FieldKind):
+class Create(ObjectRoot):
     """``createUser(input: CreateUserInput!): User``."""
 
     writes = True
@@ -48,11 +48,6 @@ class Create(FieldKind):
 
         parameters = [INFO, argument("input", input_type, "The new row's fields.", REQUIRED)]
         return make_field(resolve, parameters, node | None, description, self)
-
-    def plan_root(
-        self, planner: Planner, type_: GraphQLObjectType, nodes: list[FieldNode]
-    ) -> ObjectPlan:
-        return planner.object(type_, self.model, nodes)
 
     async def read_root(self, runner: Runner, field: RootField) -> Any:
         """One ``INSERT ... SELECT ... WHERE <row checks> RETURNING``."""

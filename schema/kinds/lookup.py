@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLField, GraphQLObjectType
+from graphql import FieldNode, GraphQLField
 from sqlalchemy import Select, bindparam
 
 from fast_query import QueryBuilder, RecordNotFound, Trashed
@@ -26,11 +26,12 @@ from schema.kinds.base import (
     trashed_argument,
     trashed_mode,
 )
+from schema.kinds.objects import ObjectRoot
 from schema.resource import Resource, by_name
 from schema.rows import Rows
 
 
-class Lookup(FieldKind):
+class Lookup(ObjectRoot):
     """``user(id: ID!, trashed: Trashed = WITHOUT): User``: one row, or NOT_FOUND."""
 
     looks_up = True
@@ -56,11 +57,6 @@ class Lookup(FieldKind):
         if self.resource.soft_deletes:
             parameters.append(trashed_argument())
         return make_field(resolve, parameters, node | None, description, self)
-
-    def plan_root(
-        self, planner: Planner, type_: GraphQLObjectType, nodes: list[FieldNode]
-    ) -> ObjectPlan:
-        return planner.object(type_, self.model, nodes)
 
     async def read_root(self, runner: Runner, field: RootField) -> Any:
         assert field.definition is not None and isinstance(field.plan, ObjectPlan)

@@ -5,28 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphql import FieldNode, GraphQLField
 from sqlalchemy import Select
 from sqlalchemy.orm import QueryableAttribute
 
 from fast_query import QueryBuilder
 from schema.context import Info
-from schema.fastpath.plan import ObjectField, ObjectPlan, Planner, Relation, object_type
+from schema.fastpath.plan import ObjectPlan, Relation
 from schema.fastpath.reads import join_to_ones, joined_name, joined_names, table_of
 from schema.fastpath.run import Fallback, Row, Runner, by_parent, parent_keys
 from schema.kinds.base import (
     INFO,
     ROOT,
-    FieldKind,
     join_attribute,
     make_field,
     relation_trashed,
     target_of,
 )
+from schema.kinds.objects import ObjectRelation
 from schema.rows import Rows
 
 
-class Parent(FieldKind):
+class Parent(ObjectRelation):
     """A to-one relation (``post.author``): batched by key, soft-deleted rows included."""
 
     joins_into_rows = True
@@ -46,12 +45,6 @@ class Parent(FieldKind):
             return loader.load(getattr(root, self.parent_column))
 
         return make_field(resolve, [ROOT, INFO], node, description, self)
-
-    def plan_field(
-        self, planner: Planner, key: str, definition: GraphQLField, nodes: list[FieldNode]
-    ) -> ObjectField:
-        target = planner.object(object_type(definition), self.model, nodes)
-        return Relation(key, self, definition, nodes[0], target)
 
     async def read_related(
         self, runner: Runner, item: Relation, rows: Sequence[Row], columns: Sequence[str]
@@ -99,7 +92,7 @@ class Parent(FieldKind):
         return dict(zip(found, shaped, strict=True))
 
 
-class Members(FieldKind):
+class Members(ObjectRelation):
     """A plain to-many list (``user.roles``), in id order, batched per level."""
 
     def __init__(self, relation: QueryableAttribute[Any]) -> None:
@@ -118,12 +111,6 @@ class Members(FieldKind):
             return loader.load(getattr(root, self.parent_column))
 
         return make_field(resolve, [ROOT, INFO], list[node], description, self)
-
-    def plan_field(
-        self, planner: Planner, key: str, definition: GraphQLField, nodes: list[FieldNode]
-    ) -> ObjectField:
-        target = planner.object(object_type(definition), self.model, nodes)
-        return Relation(key, self, definition, nodes[0], target)
 
     async def read_related(
         self, runner: Runner, item: Relation, rows: Sequence[Row], columns: Sequence[str]

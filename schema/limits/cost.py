@@ -32,7 +32,7 @@ from graphql import (
     get_named_type,
 )
 
-from schema.limits._walk import FragmentLookup, Walk
+from schema.selections import FragmentLookup, Walk
 
 PLAIN_LIST_SIZE = 10
 ObjectLike = GraphQLObjectType | GraphQLInterfaceType
