@@ -26,6 +26,8 @@ class Parenthesized(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # A condition in its own right: SQLite gets "(a AND b)", not "(a AND b) = 1".
+    _is_implicitly_boolean = True
 
     def __init__(self, condition: ColumnElement[bool]) -> None:
         self.condition = condition

@@ -31,7 +31,7 @@ class RawSelect:
     ``SelectTemplate``, which goes through SQLAlchemy.
     """
 
-    __slots__ = ("_binders", "_defaults", "_names", "_readers", "dialect", "sql")
+    __slots__ = ("_binders", "_defaults", "_names", "_readers", "_required", "dialect", "sql")
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         if dialect.driver not in ("asyncpg", "aiosqlite"):
@@ -43,6 +43,11 @@ class RawSelect:
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup)
         self._defaults = compiled.construct_params(_check=False)
+        # A placeholder with no value of its own (a row scope's ``bindparam("viewer")``)
+        # must be given one: never run it as NULL, as SQLAlchemy would not either.
+        self._required = frozenset(
+            name for bind, name in compiled.bind_names.items() if bind.required
+        )
         binders: dict[str, Processor] = {}
         for bind, name in compiled.bind_names.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -58,7 +63,12 @@ class RawSelect:
         """The driver's positional values for ``params`` (unnamed binds keep their own)."""
         values = []
         for name in self._names:
-            value = params[name] if name in params else self._defaults[name]
+            if name in params:
+                value = params[name]
+            elif name in self._required:
+                raise InvalidQuery(f"no value for the bind parameter {name!r}")
+            else:
+                value = self._defaults[name]
             binder = self._binders.get(name)
             values.append(binder(value) if binder is not None and value is not None else value)
         return values

@@ -39,11 +39,15 @@ class BaseRepository(Generic[ModelT]):
 
         posts = PostRepository(session, params={"viewer_id": 7})
 
-    Every read, and every write given a key, goes through ``query()``, so a
-    row outside the scope is as missing as a row that does not exist (a write
-    given an object trusts that it was read through the scope). ``scopes``
-    are those of every model the queries reach (``where_has``, ``with_``); by
-    default this repository's own.
+    Every generic read, and every generic write given a key, goes through
+    ``query()``, so a row outside the scope is as missing as a row that does
+    not exist (a write given an object trusts that it was read through the
+    scope; a method of a subclass that writes with its own statements checks
+    its rows itself). ``scopes`` are those of every model the queries reach
+    (``where_has``, ``with_``); by default this repository's own, always
+    included. ``query()`` cannot be overridden: reads that do not call it
+    (another model's ``where_has``, a server's batched loads) apply the
+    scope, so narrowing ``query()`` instead would hold on some paths only.
     """
 
     model: ClassVar[type[Any]]
@@ -59,8 +63,17 @@ class BaseRepository(Generic[ModelT]):
     ) -> None:
         self.session = session
         self.commit_writes = commit
-        self.scopes = Scopes.of([type(self)]) if scopes is None else scopes
+        own = Scopes.of([type(self)])
+        self.scopes = own if scopes is None else scopes.including(own)
         self.params: Mapping[str, Any] = {} if params is None else params
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "query" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides query(): declare the rows it may see as its "
+                "row scope (scope = RowScope(...)), which every path that reads them applies"
+            )
 
     def query(self) -> QueryBuilder[ModelT]:
         """A query builder on this repository's model and session, with its scopes and params."""

@@ -82,6 +82,12 @@ class Scopes:
             soft_delete_criteria(model, trashed, on), None if scope is None else scope.where(on)
         )
 
+    def including(self, other: Scopes) -> Scopes:
+        """These scopes and ``other``'s (``other``'s win); ``self`` when it adds nothing."""
+        if all(self._scopes.get(model) is scope for model, scope in other._scopes.items()):
+            return self
+        return Scopes({**self._scopes, **other._scopes})
+
     def scope_of(self, model: type[Any]) -> RowScope | None:
         """``model``'s row scope, or ``None`` when only soft deletes limit its rows."""
         return self._scopes.get(model)

@@ -26,7 +26,9 @@ class FilterLimits:
     (``in``, ``notIn``) is one bound parameter however long, so a term is a
     condition, and a document under the token limit, or variables under
     their 10,000-value cap, hold fewer than ``terms`` of them. Each term
-    binds at most one parameter, far below the 32,766 a statement takes.
+    binds at most one parameter of its own (a relation filter adds its row
+    scope's), far below the 32,766 a statement takes. ``relations`` and
+    ``pattern_length`` are the exceptions: see their notes.
     """
 
     #: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.

@@ -27,7 +27,6 @@ class Loaders:
     """Dataloaders made on first use, dropped by ``clear()`` after each mutation."""
 
     def __init__(self, session: AsyncSession, params: RowParams) -> None:
-        self.session = session
         self.rows = Rows(scopes(), params.values, session)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 

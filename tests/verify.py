@@ -115,7 +115,7 @@ class VerifyingGraphQLHTTP(GraphQLHTTP):
         if result.errors:  # a create that failed after it may have written: not retried
             return result
         assert result.data is not None
-        backs = read_backs(self.schema._schema, plan, created)
+        backs = read_backs(self.schema.graphql_schema, plan, created)
         if backs is None:
             await self._compare(document, graphql_request, request_id, result.data)
         else:

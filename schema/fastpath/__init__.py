@@ -7,7 +7,7 @@ per document (``plan``), then each request runs the plan (``run``): the
 statements the resolvers would run, reading only the selected columns, with
 rows shaped directly into the response. Everything else, and any request
 that would answer with an error, goes through the resolvers, so both paths
-give the same ``data`` (a test setting runs both and compares them).
+give the same ``data`` (the tests run both and compare them: ``tests/verify.py``).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import FromClause, Select, and_, inspect
+from sqlalchemy import FromClause, Select, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
@@ -84,18 +84,24 @@ def join_to_ones(
     rows come from). Every row keeps its place (a to-one join matches at
     most one row); a target joins only when the request sees it (the
     relation's soft-delete rule and the target's row scope, from ``source``).
+    A target with a condition is joined as a derived table filtered on its
+    own, so a scope's subquery is never correlated with the rows' tables.
     """
     for foreign_key, (kind, columns) in sorted(joins.items()):
         target = kind.model
-        alias = aliased(target, name=f"to_one_{foreign_key}")
-        on = alias.id == rows.c[foreign_key]
-        seen = source.criteria(target, kind.trashed, alias)
-        statement = statement.outerjoin(alias, on if seen is None else and_(on, seen))
+        name = f"to_one_{foreign_key}"
+        seen = source.criteria(target, kind.trashed)
+        joined: Any
+        if seen is None:
+            joined = aliased(target, name=name)
+            found = {column: getattr(joined, column) for column in columns}
+        else:
+            selected = [getattr(target, column) for column in sorted(columns)]
+            joined = select(*selected).where(seen).subquery(name)
+            found = {column: joined.c[column] for column in columns}
+        statement = statement.outerjoin(joined, found["id"] == rows.c[foreign_key])
         statement = statement.add_columns(
-            *(
-                getattr(alias, column).label(joined_name(foreign_key, column))
-                for column in sorted(columns)
-            )
+            *(found[column].label(joined_name(foreign_key, column)) for column in sorted(columns))
         )
     return statement
 

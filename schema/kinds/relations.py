@@ -10,7 +10,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from fast_query import QueryBuilder
 from schema.context import Info
-from schema.fastpath.plan import ObjectPlan, Relation
+from schema.fastpath.plan import ObjectPlan, Relation, joined
 from schema.fastpath.reads import join_to_ones, joined_name, joined_names, table_of
 from schema.fastpath.run import Fallback, Row, Runner, by_parent, parent_keys
 from schema.kinds.base import (
@@ -49,7 +49,9 @@ class Parent(ObjectRelation):
     async def read_related(
         self, runner: Runner, item: Relation, rows: Sequence[Row], columns: Sequence[str]
     ) -> dict[Any, Any]:
-        if joined_name(self.parent_column, "id") in columns:
+        if joined(item) and joined_name(self.parent_column, "id") in columns:
+            # Read in the rows' own statement (``plan.joinable``; a create's
+            # INSERT ... RETURNING joins nothing).
             return await self._joined(runner, item, rows, columns)
         keys = parent_keys(rows, columns, self.parent_column)
         if not keys:
@@ -116,6 +118,8 @@ class Members(ObjectRelation):
         self, runner: Runner, item: Relation, rows: Sequence[Row], columns: Sequence[str]
     ) -> dict[Any, Any]:
         parents = parent_keys(rows, columns, self.parent_column)
+        if not parents:
+            return {}
         target: ObjectPlan = item.target
         target_columns = sorted(target.columns())
 

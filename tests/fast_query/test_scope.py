@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import bindparam, select
@@ -284,3 +284,26 @@ def test_to_sql_inlines_the_params() -> None:
     assert query.to_sql("sqlite").endswith("WHERE users.deleted_at IS NULL AND users.name != 'Bob'")
     assert query.where(name="Ada").params == hiding(user="Bob")
     assert query.with_trashed().scopes is SCOPES
+
+
+def test_a_repository_narrows_its_rows_with_a_scope_not_by_overriding_query() -> None:
+    with pytest.raises(TypeError, match="row scope"):
+
+        class Narrowed(BaseRepository[Any]):
+            model = object
+
+            def query(self) -> Any:  # pragma: no cover - refused at class creation
+                raise AssertionError
+
+
+def test_a_repository_keeps_its_own_scope_among_the_scopes_it_is_given() -> None:
+    own = RowScope(lambda users: users.id > 0)
+
+    class Scoped(BaseRepository[User]):
+        model = User
+        scope = own
+
+    repository = Scoped(cast(AsyncSession, None), scopes=Scopes())
+    assert repository.scopes.scope_of(User) is own
+    same = Scopes.of([Scoped])
+    assert same.including(Scopes.of([Scoped])) is same  # no new scope: the same object

@@ -709,8 +709,6 @@ async def test_a_filter_nested_past_what_the_database_parses_is_query_too_comple
 
     if backend == "sqlite":
         assert body["data"] is None
-        assert [error["extensions"] for error in body["errors"]] == [
-            {"code": "QUERY_TOO_COMPLEX"}
-        ]
+        assert [error["extensions"] for error in body["errors"]] == [{"code": "QUERY_TOO_COMPLEX"}]
     else:
         assert body == {"data": {"users": {"nodes": [{"name": "Bob Builder"}]}}}

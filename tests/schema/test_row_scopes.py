@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from fast_query import RowScope
-from models import User
-from repositories import CommentRepository, UserRepository
+from models import Post, User
+from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
 from schema.rows import RowParams
 from tests.api import Dataset, GraphQL, StatementCounter, gid, snapshot
 
@@ -201,3 +201,82 @@ async def test_a_scope_keeps_the_statement_count_and_the_statement_cache(
     # The scope's value is a parameter: another value builds no new statement.
     assert sizes[0] == sizes[1] == sizes[2]
     assert answers[0] == answers[2]
+
+
+async def test_a_scope_without_its_value_answers_an_error_never_rows(
+    gql: GraphQL, blog: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No RowParams override: ``probe_hidden`` has no value. Binding it as NULL would
+    # make the condition unknown and hide everyone, or, negated, show everyone.
+    monkeypatch.setattr(UserRepository, "scope", RowScope(kept_users))
+    body = await gql("{ users { nodes { name } } }")
+    assert body.get("data") is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL_SERVER_ERROR"]
+
+
+def published_something(users: Any) -> Any:
+    return exists(select(Post.id).where(Post.user_id == users.id, Post.published.is_(True)))
+
+
+async def test_a_scope_with_a_subquery_holds_on_joined_to_one_relations(
+    gql: GraphQL, blog: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The author is read in the posts' own statement (a join): the scope's subquery
+    # on posts must not be correlated with the posts being listed.
+    monkeypatch.setattr(UserRepository, "scope", RowScope(published_something))
+    data = await gql.data(
+        "{ users { nodes { name } } "
+        "posts(orderBy: [{field: TITLE}]) { nodes { title author { name } } } }"
+    )
+    assert data["users"] == {"nodes": [{"name": "Ada Lovelace"}, {"name": "Bob Builder"}]}
+    assert data["posts"]["nodes"][0] == {
+        "title": "Analytical Engine",
+        "author": {"name": "Ada Lovelace"},
+    }
+
+
+async def test_aliases_of_one_relation_read_alike_whether_joined_or_not(
+    gql: GraphQL, blog: Dataset
+) -> None:
+    data = await gql.data(
+        "query($id: ID!) { post(id: $id) "
+        "{ a: author { name } b: author { email posts { totalCount } } } }",
+        {"id": gid("Post", blog.posts["b1"])},
+    )
+    assert data == {
+        "post": {
+            "a": {"name": "Bob Builder"},
+            "b": {"email": "bob@example.com", "posts": {"totalCount": 2}},
+        }
+    }
+
+
+def not_reader(roles: Any) -> Any:
+    return roles.name != "reader"
+
+
+async def test_a_scope_holds_for_lists_of_members_and_membership_writes(
+    gql: GraphQL, blog: Dataset, monkeypatch: pytest.MonkeyPatch, committed_engine: AsyncEngine
+) -> None:
+    monkeypatch.setattr(RoleRepository, "scope", RowScope(not_reader))
+    monkeypatch.setattr(
+        PostRepository, "scope", RowScope(lambda posts: posts.title != "Trashed idea")
+    )
+    before = await snapshot(committed_engine)
+    data = await gql.data("{ users(trashed: WITH) { nodes { name roles { name } } } }")
+    assigned = await gql(
+        "mutation($user: ID!, $role: ID!) { assignRole(userId: $user, roleId: $role) { id } }",
+        {"user": gid("User", blog.users["dee"]), "role": gid("Role", blog.roles["reader"])},
+    )
+    restored = await gql(
+        "mutation($id: ID!) { restorePost(id: $id) { id } }",
+        {"id": gid("Post", blog.posts["a3"])},
+    )
+
+    assert {role["name"] for user in data["users"]["nodes"] for role in user["roles"]} == {
+        "admin",
+        "editor",
+    }
+    assert assigned["errors"][0]["extensions"]["fields"] == {"roleId": "not found"}
+    assert [e["extensions"]["code"] for e in restored["errors"]] == ["NOT_FOUND"]
+    assert await snapshot(committed_engine) == before
