@@ -20,6 +20,11 @@ class User(TimestampMixin, SoftDeletesMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(255), unique=True)
+    # An Argon2id hash (server.auth.passwords); null: the user cannot log in. Deferred
+    # with raiseload: reads of users leave it out, and code that needs it asks for it.
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255), deferred=True, deferred_raiseload=True
+    )
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", lazy="raise", passive_deletes=True

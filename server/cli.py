@@ -1,8 +1,9 @@
-"""The ``ftf`` command line: serve, migrate, seed and export-schema."""
+"""The ``ftf`` command line: serve, migrate, seed, create-user and export-schema."""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import signal
 import sys
@@ -33,6 +34,13 @@ def _settings() -> Settings:
 
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _fail_all(problems: dict[str, str]) -> typer.Exit:
+    """One ``error:`` line per problem, then exit 1."""
+    for name, problem in problems.items():
+        typer.secho(f"error: {name}: {problem}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
 
 
@@ -74,18 +82,24 @@ def seed(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing (and succeed) if there are users.")
     ] = False,
+    password: Annotated[str, typer.Option(help="Every seeded user's password.")] = "password",
 ) -> None:
     """Fill the database with deterministic demo data."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from fast_query import create_engine
-    from server.seed import DatabaseNotEmpty, SeedPlan
+    from server.auth.passwords import password_problem
+    from server.seed import DatabaseNotEmpty, SeedPlan, admin_email
     from server.seed import seed as run_seed
 
-    plan = SeedPlan(users, posts_per_user, comments_per_post, seed)
+    problem = password_problem(password)
+    if problem is not None:
+        raise _fail(f"--password: {problem}")
+    plan = SeedPlan(users, posts_per_user, comments_per_post, seed, password)
 
     async def main() -> None:
-        engine = create_engine(_settings().database_url)
+        # hide_parameters: a failed insert's message must not quote the password hash.
+        engine = create_engine(_settings().database_url, hide_parameters=True)
         columns = (TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn())
         try:
             with Progress(*columns, transient=False) as bar:
@@ -99,6 +113,9 @@ def seed(
                 counts = await run_seed(engine, plan, reset=reset, progress=progress)
         finally:
             await engine.dispose()
+        admin = admin_email(plan)
+        if admin is not None:
+            typer.echo(f"admin to log in as: {admin} (password: the value of --password)")
         typer.echo(
             f"seeded {counts.users} users, {counts.posts} posts, {counts.comments} comments, "
             f"{counts.roles} roles"
@@ -111,6 +128,77 @@ def seed(
             typer.echo("the database already has users; not seeding")
             return
         raise _fail(f"{exc}; pass --reset to replace them") from None
+
+
+@cli.command("create-user")
+def create_user(
+    name: Annotated[str, typer.Option(help="The user's name.")],
+    email: Annotated[str, typer.Option(help="The user's email (trimmed and lower-cased).")],
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="A role to give, by name; repeatable.")
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input (required)."),
+    ] = False,
+) -> None:
+    """Create a user with a password (the first admin, say): nothing is written on failure.
+
+    The password is the whole of standard input less one final line break
+    (printf '%s' "$PASSWORD" | ftf create-user ...); on a terminal it is
+    asked for twice, without echo.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fast_query import create_engine
+    from schema.ids import to_global_id
+    from server.auth.accounts import AccountError
+    from server.auth.accounts import create_user as run_create_user
+
+    if not password_stdin:
+        raise _fail("--password-stdin is required: the password is read from standard input")
+    password = _read_password()
+
+    async def main() -> None:
+        engine = create_engine(_settings().database_url, hide_parameters=True)
+        try:
+            user = await run_create_user(
+                engine, name=name, email=email, password=password, roles=role or ()
+            )
+        finally:
+            await engine.dispose()
+        roles = ", ".join(user.roles) if user.roles else "none"
+        typer.echo(
+            f"created user {user.email} (id {user.id}, ID {to_global_id('User', user.id)}); "
+            f"roles: {roles}"
+        )
+
+    try:
+        asyncio.run(main())
+    except AccountError as exc:
+        raise _fail_all(exc.problems) from None
+    except SQLAlchemyError as exc:
+        # The driver's own message: the statement's parameters (the hash) stay out of it.
+        reason = getattr(exc, "orig", None) or type(exc).__name__
+        raise _fail(f"the database refused: {reason}") from None
+
+
+def _read_password() -> str:
+    """The password from standard input: asked for twice on a terminal, else read to its end."""
+    stdin = sys.stdin
+    if stdin is not None and stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise _fail("the two passwords differ")
+        return password
+    data = stdin.buffer.read() if stdin is not None else b""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # decided outside the handler, so no error quoting the bytes is chained
+    if text is None:
+        raise _fail("the password on standard input is not UTF-8")
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 @cli.command("export-schema")

@@ -3,13 +3,17 @@
 Rows are generated in Python from ``random.Random(seed)`` with explicit
 primary keys and inserted in batched executemany statements, so the
 result is identical on SQLite and PostgreSQL and 60,000 rows take seconds.
+
+Every user gets the plan's password, hashed once: the same Argon2id hash for
+all, its salt drawn from the seed too, so even the hashes are the same for
+the same plan. User 1 is always a live admin, the one to log in as.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -17,8 +21,11 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from models import Comment, Post, Role, User, user_roles
+from server.auth.passwords import default_passwords
 
 ROLE_NAMES = ("admin", "editor", "author", "moderator", "reader")
+ADMIN_ROLE_ID = 1  # "admin"
+DEFAULT_PASSWORD = "password"
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 BATCH_SIZE = 2000
 
@@ -52,6 +59,13 @@ class SeedPlan:
     posts_per_user: int = 5
     comments_per_post: int = 3
     seed: int = 42
+    #: Every seeded user's password (a demo password, yet kept out of ``repr``).
+    password: str = field(default=DEFAULT_PASSWORD, repr=False)
+
+    @property
+    def salt(self) -> bytes:
+        """The salt of the users' password hash: drawn from the seed, so seeding is repeatable."""
+        return random.Random(f"password salt {self.seed}").randbytes(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +110,15 @@ class _Rows:
     comments: list[dict[str, Any]]
 
 
-def generate(plan: SeedPlan) -> _Rows:
-    """Every row of the plan, in insertion order, as plain dictionaries."""
+def generate(plan: SeedPlan, *, password_hash: str | None = None) -> _Rows:
+    """Every row of the plan, in insertion order, as plain dictionaries.
+
+    ``password_hash`` is the hash of ``plan.password`` with ``plan.salt``
+    when the caller has made it already (``seed`` makes it off the event
+    loop); without it, it is made here, which blocks for one hash.
+    """
+    if password_hash is None:
+        password_hash = default_passwords().hash_blocking(plan.password, salt=plan.salt)
     rng = random.Random(plan.seed)
     roles = [
         {"id": index, "name": name, "created_at": EPOCH, "updated_at": EPOCH}
@@ -106,23 +127,9 @@ def generate(plan: SeedPlan) -> _Rows:
     users: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     for user_id in range(1, plan.users + 1):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        created = _moment(EPOCH, rng, 365)
-        updated = _moment(created, rng, 30)
-        deleted = _moment(updated, rng, 10) if rng.random() < 0.05 else None
-        local = f"{first}.{last}".lower().replace(" ", "").replace("é", "e").replace("ø", "o")
-        users.append(
-            {
-                "id": user_id,
-                "name": f"{first} {last}",
-                "email": f"{local}.{user_id}@example.com",
-                "created_at": created,
-                "updated_at": deleted or updated,
-                "deleted_at": deleted,
-            }
-        )
-        for role_id in sorted(rng.sample(range(1, len(ROLE_NAMES) + 1), rng.randint(1, 2))):
-            links.append({"user_id": user_id, "role_id": role_id})
+        user, role_ids = _user(rng, user_id)
+        users.append(user | {"password_hash": password_hash})
+        links.extend({"user_id": user_id, "role_id": role_id} for role_id in role_ids)
     posts: list[dict[str, Any]] = []
     for user in users:
         for _ in range(_about(rng, plan.posts_per_user)):
@@ -158,6 +165,38 @@ def generate(plan: SeedPlan) -> _Rows:
     return _Rows(roles, users, links, posts, comments)
 
 
+def _user(rng: random.Random, user_id: int) -> tuple[dict[str, Any], list[int]]:
+    """The row of user ``user_id`` and its role ids (user 1: a live admin, always)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    created = _moment(EPOCH, rng, 365)
+    updated = _moment(created, rng, 30)
+    deleted = _moment(updated, rng, 10) if rng.random() < 0.05 else None
+    local = f"{first}.{last}".lower().replace(" ", "").replace("é", "e").replace("ø", "o")
+    role_ids = sorted(rng.sample(range(1, len(ROLE_NAMES) + 1), rng.randint(1, 2)))
+    if user_id == 1:
+        # The random draws above are made all the same, so every other row stays as it was.
+        deleted = None
+        if ADMIN_ROLE_ID not in role_ids:
+            role_ids = sorted([ADMIN_ROLE_ID, *role_ids[1:]])
+    user = {
+        "id": user_id,
+        "name": f"{first} {last}",
+        "email": f"{local}.{user_id}@example.com",
+        "created_at": created,
+        "updated_at": deleted or updated,
+        "deleted_at": deleted,
+    }
+    return user, role_ids
+
+
+def admin_email(plan: SeedPlan) -> str | None:
+    """The email of a live admin among the plan's users (user 1), or ``None`` without users."""
+    if plan.users < 1:
+        return None
+    user, _ = _user(random.Random(plan.seed), 1)
+    return str(user["email"])
+
+
 _TABLES: tuple[tuple[str, Table], ...] = (
     ("roles", cast(Table, Role.__table__)),
     ("users", cast(Table, User.__table__)),
@@ -174,8 +213,10 @@ async def seed(
 
     Raises:
         DatabaseNotEmpty: the database has users and ``reset`` is false.
+        InvalidPassword: ``plan.password`` breaks the password rules.
     """
-    rows = generate(plan)
+    password_hash = await default_passwords().hash(plan.password, salt=plan.salt)
+    rows = generate(plan, password_hash=password_hash)
     async with engine.begin() as connection:
         has_users = await connection.scalar(select(func.count()).select_from(User.__table__))
         if has_users and not reset:

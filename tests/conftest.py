@@ -193,18 +193,25 @@ def ftf(tmp_path: Path) -> Ftf:
     """Runs the installed ``ftf`` script in ``tmp_path`` (outside the repository).
 
     ``ftf("seed", "--users", "5", database_url=url)``; without ``database_url``
-    the variable is unset. ``module=True`` runs ``python -m server`` instead.
+    the variable is unset. ``module=True`` runs ``python -m server`` instead;
+    ``input`` is its standard input (else it has none).
     """
 
     def run(
-        *args: str, database_url: str | None = None, module: bool = False
+        *args: str, database_url: str | None = None, module: bool = False, input: str = ""
     ) -> subprocess.CompletedProcess[str]:
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
         if database_url is not None:
             env["DATABASE_URL"] = database_url
         command = [sys.executable, "-m", "server"] if module else [str(FTF)]
         return subprocess.run(
-            [*command, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+            [*command, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env=env,
+            input=input,
         )
 
     return run

@@ -155,6 +155,15 @@ async def _execute(url: str, *statements: str) -> None:
         await engine.dispose()
 
 
+async def _fetch(url: str, statement: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(statement))]
+    finally:
+        await engine.dispose()
+
+
 def _head() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
@@ -197,6 +206,7 @@ async def test_the_schema_has_what_the_contract_names(fresh_database_url: str) -
             "id": False,
             "name": False,
             "email": False,
+            "password_hash": True,
             "created_at": False,
             "updated_at": False,
             "deleted_at": True,
@@ -222,6 +232,7 @@ async def test_the_schema_has_what_the_contract_names(fresh_database_url: str) -
         },
     }
     assert tables["posts"]["columns"]["published"][2] is True  # server default false
+    assert tables["users"]["columns"]["password_hash"][0] == "VARCHAR(255)"
     assert {table: tables[table]["primary_key"][1] for table in MODEL_TABLES} == {
         "roles": ("id",),
         "users": ("id",),
@@ -351,3 +362,49 @@ async def test_ftf_migrate_applies_the_migrations(fresh_database_url: str, ftf: 
     state = await _inspect(fresh_database_url)
     assert state["versions"] == [_head()]
     assert state["database"] == state["models"]
+
+
+async def test_the_password_hash_migration_keeps_every_row_both_ways(
+    fresh_database_url: str,
+) -> None:
+    """0002 adds ``users.password_hash`` (null for existing users) and drops it again.
+
+    Dropping it must not copy and drop ``users``: with foreign keys on, that
+    would delete every post and role link by cascade.
+    """
+    config = alembic_config(fresh_database_url)
+    in_thread(command.upgrade, config, "0001")
+    now = "'2026-01-01 00:00:00+00:00'"
+    await _execute(
+        fresh_database_url,
+        f"INSERT INTO roles (id, name, created_at, updated_at) VALUES (1, 'admin', {now}, {now})",
+        "INSERT INTO users (id, name, email, created_at, updated_at) "
+        f"VALUES (1, 'Ada', 'ada@example.com', {now}, {now})",
+        "INSERT INTO user_roles (user_id, role_id) VALUES (1, 1)",
+        "INSERT INTO posts (id, user_id, title, body, created_at, updated_at) "
+        f"VALUES (1, 1, 'Title', 'Body', {now}, {now})",
+        "INSERT INTO comments (id, post_id, user_id, body, created_at, updated_at) "
+        f"VALUES (1, 1, 1, 'Hi', {now}, {now})",
+    )
+    counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_roles), " + (
+        "(SELECT count(*) FROM posts), (SELECT count(*) FROM comments)"
+    )
+
+    in_thread(command.upgrade, config, "0002")
+    assert await _fetch(fresh_database_url, "SELECT password_hash FROM users") == [(None,)]
+    await _execute(fresh_database_url, "UPDATE users SET password_hash = '$argon2id$x'")
+    assert await _fetch(fresh_database_url, counts) == [(1, 1, 1, 1)]
+
+    in_thread(command.downgrade, config, "0001")
+    state = await _inspect(fresh_database_url)
+    assert "password_hash" not in state["database"]["users"]["columns"]
+    assert state["versions"] == ["0001"]
+    assert await _fetch(fresh_database_url, counts) == [(1, 1, 1, 1)]
+    assert await _fetch(fresh_database_url, "SELECT name, email FROM users") == [
+        ("Ada", "ada@example.com")
+    ]
+
+    in_thread(command.upgrade, config, "head")
+    state = await _inspect(fresh_database_url)
+    assert state["database"] == state["models"]
+    assert await _fetch(fresh_database_url, "SELECT password_hash FROM users") == [(None,)]

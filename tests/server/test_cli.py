@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models import User
+from schema.ids import to_global_id
+from server.auth.passwords import verify_password
 from tests.conftest import Ftf
+from tests.server.auth.test_accounts import add_roles, add_user, stored_user
+from tests.server.test_seed import read_rows
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
-COMMANDS = ("serve", "migrate", "seed", "export-schema")
+COMMANDS = ("serve", "migrate", "seed", "create-user", "export-schema")
 
 
 @pytest.mark.parametrize("module", [pytest.param(False, id="ftf"), pytest.param(True, id="module")])
@@ -97,3 +104,98 @@ def test_export_schema_writes_the_file(
         assert json.loads(written) == json.loads(live_schema["json"])
     else:
         assert written == live_schema["sdl"]
+
+
+# -- ftf create-user -----------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+async def test_create_user_makes_a_user_that_can_log_in(
+    database_url: str, committed_engine: AsyncEngine, ftf: Ftf
+) -> None:
+    await add_roles(committed_engine, "admin", "editor", "reader")
+
+    result = ftf(
+        "create-user", "--name", " Ada Lovelace ", "--email", " Ada@Example.COM ",
+        "--role", "admin", "--role", "editor", "--password-stdin",
+        database_url=database_url, input=f"{PASSWORD}\n",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    async with committed_engine.connect() as connection:
+        [user_id] = (await connection.scalars(select(User.id))).all()
+    assert result.stdout == (
+        f"created user ada@example.com (id {user_id}, ID {to_global_id('User', user_id)}); "
+        "roles: admin, editor\n"
+    )
+    assert result.stderr == ""
+    user = await stored_user(committed_engine, user_id)
+    assert (user["name"], user["email"], user["roles"]) == (
+        "Ada Lovelace",
+        "ada@example.com",
+        ["admin", "editor"],
+    )
+    assert user["password_hash"].startswith("$argon2id$")
+    assert await verify_password(PASSWORD, user["password_hash"])  # the line break is not in it
+    assert PASSWORD not in repr(await read_rows(committed_engine))
+
+
+BASE = {"--name": "Bo", "--email": "bo@example.com", "--role": "admin"}
+
+
+@pytest.mark.parametrize(
+    ("options", "stdin", "message"),
+    [
+        pytest.param(
+            {"--email": " ADA@example.com"}, PASSWORD, "error: --email: already taken", id="taken"
+        ),
+        pytest.param(
+            {"--email": "bo@"},
+            PASSWORD,
+            "error: --email: must be a valid email address",
+            id="email",
+        ),
+        pytest.param({"--name": "   "}, PASSWORD, "error: --name: must not be blank", id="name"),
+        pytest.param(
+            {"--role": "wizard"}, PASSWORD, "error: --role: no role named 'wizard'", id="role"
+        ),
+        pytest.param(
+            {}, "seven77\n", "error: password: must be 8 to 128 characters", id="password-7"
+        ),
+        pytest.param(
+            {}, "x" * 129, "error: password: must be 8 to 128 characters", id="password-129"
+        ),
+        pytest.param({}, "         \n", "error: password: must not be blank", id="password-blank"),
+        pytest.param({}, "", "error: password: must not be blank", id="no-password"),
+        pytest.param(
+            None,
+            PASSWORD,
+            "error: --password-stdin is required: the password is read from standard input",
+            id="no-password-stdin",
+        ),
+    ],
+)
+async def test_create_user_fails_clearly_and_writes_nothing(
+    database_url: str,
+    committed_engine: AsyncEngine,
+    ftf: Ftf,
+    options: dict[str, str] | None,
+    stdin: str,
+    message: str,
+) -> None:
+    await add_roles(committed_engine, "admin")
+    await add_user(committed_engine, "ada@example.com")
+    before = await read_rows(committed_engine)
+    arguments = [item for pair in (BASE | (options or {})).items() for item in pair]
+    if options is not None:
+        arguments.append("--password-stdin")
+
+    result = ftf("create-user", *arguments, database_url=database_url, input=stdin)
+
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.splitlines() == [message]
+    assert result.stdout == ""
+    assert await read_rows(committed_engine) == before
+    if stdin.strip():
+        assert stdin.strip() not in result.stderr

@@ -15,7 +15,17 @@ from fast_query import create_engine, create_session_factory
 from migrations import alembic_config
 from models import Comment, Post, Role, User, user_roles
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
-from server.seed import BATCH_SIZE, DatabaseNotEmpty, SeedCounts, SeedPlan, generate, seed
+from server.auth.passwords import InvalidPassword, Passwords, verify_password
+from server.seed import (
+    ADMIN_ROLE_ID,
+    BATCH_SIZE,
+    DatabaseNotEmpty,
+    SeedCounts,
+    SeedPlan,
+    admin_email,
+    generate,
+    seed,
+)
 from tests.conftest import Ftf, in_thread
 
 TABLES: dict[str, Table] = {
@@ -290,5 +300,105 @@ async def test_ftf_seed_makes_a_thousand_users(migrated_database_url: str, ftf: 
         assert await count(engine, TABLES["posts"]) == len(generated.posts)
         assert await count(engine, TABLES["comments"]) == len(generated.comments)
         assert await count(engine, TABLES["user_roles"]) == len(generated.user_roles)
+    finally:
+        await engine.dispose()
+
+
+# -- passwords ------------------------------------------------------------------------
+
+
+async def test_seed_hashes_the_password_once_for_every_user(
+    committed_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    real_hash_now = Passwords._hash_now
+
+    def counted(self: Passwords, password: str, salt: bytes | None) -> str:
+        hashed.append(password)
+        return real_hash_now(self, password, salt)
+
+    monkeypatch.setattr(Passwords, "_hash_now", counted)
+
+    await seed(committed_engine, SeedPlan(users=30, seed=4))
+
+    assert hashed == ["password"]
+    rows = await read_rows(committed_engine)
+    hashes = {row[TABLES["users"].columns.keys().index("password_hash")] for row in rows["users"]}
+    [stored] = hashes
+    assert stored.startswith("$argon2id$")
+    assert await verify_password("password", stored)
+
+
+async def test_seed_refuses_a_password_that_breaks_the_rules(
+    committed_engine: AsyncEngine,
+) -> None:
+    with pytest.raises(InvalidPassword, match="must be 8 to 128 characters"):
+        await seed(committed_engine, SeedPlan(users=3, password="short"))
+    assert await count(committed_engine, TABLES["users"]) == 0
+
+
+def test_user_one_is_a_live_admin_whatever_the_seed() -> None:
+    for number in range(40):
+        plan = SeedPlan(users=3, seed=number)
+        rows = generate(plan, password_hash="not hashed here")
+        first = rows.users[0]
+        assert first["deleted_at"] is None
+        assert {"user_id": 1, "role_id": ADMIN_ROLE_ID} in rows.user_roles
+        assert sum(link["user_id"] == 1 for link in rows.user_roles) in (1, 2)
+        assert admin_email(plan) == first["email"]
+    assert admin_email(SeedPlan(users=0)) is None
+
+
+def test_the_password_stays_out_of_the_plan_repr() -> None:
+    assert "hunter22hunter22" not in repr(SeedPlan(password="hunter22hunter22"))
+
+
+async def test_ftf_seed_gives_every_user_the_password_and_names_an_admin(
+    migrated_database_url: str, ftf: Ftf
+) -> None:
+    password = "demo pass phrase"
+
+    url = migrated_database_url
+    result = ftf("seed", "--users", "12", "--password", password, database_url=url)
+
+    assert result.returncode == 0, result.stderr
+    assert password not in result.stdout + result.stderr
+    plan = SeedPlan(users=12, password=password)
+    email = admin_email(plan)
+    assert result.stdout.splitlines()[-2] == (
+        f"admin to log in as: {email} (password: the value of --password)"
+    )
+    engine = create_engine(url)
+    try:
+        rows = await read_rows(engine)
+        async with engine.connect() as connection:
+            admins = await connection.scalars(
+                select(User.email)
+                .join(user_roles, user_roles.c.user_id == User.id)
+                .join(Role, Role.id == user_roles.c.role_id)
+                .where(Role.name == "admin", User.deleted_at.is_(None))
+            )
+            assert email in set(admins)
+            hashes = set(await connection.scalars(select(User.password_hash)))
+    finally:
+        await engine.dispose()
+    assert rows == generated_rows(plan)  # the hash too: its salt comes from the seed
+    [stored] = hashes
+    assert await verify_password(password, stored)
+    assert not await verify_password("password", stored)
+    assert password not in repr(rows)
+
+
+async def test_ftf_seed_refuses_a_password_that_breaks_the_rules(
+    migrated_database_url: str, ftf: Ftf
+) -> None:
+    result = ftf("seed", "--password", "seven77", database_url=migrated_database_url)
+
+    assert result.returncode == 1
+    assert result.stderr == "error: --password: must be 8 to 128 characters\n"
+    assert "seven77" not in result.stdout
+    engine = create_engine(migrated_database_url)
+    try:
+        assert await count(engine, TABLES["users"]) == 0
     finally:
         await engine.dispose()
