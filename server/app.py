@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from graphql import specified_rules
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,6 +28,55 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 #: A field with a sub-selection may repeat this often under one response key.
 MAX_REPEATED_FIELDS = 50
+
+#: What a browser on another origin may send (contract section 4), and read back.
+CORS_METHODS = ("GET", "POST")
+CORS_HEADERS = ("Authorization", "Content-Type", "Accept")
+CORS_EXPOSED_HEADERS = ("X-Request-ID",)
+
+
+class CORS(CORSMiddleware):
+    """Starlette's ``CORSMiddleware``, with 204 for an allowed preflight (Starlette says 200 OK).
+
+    Credentials stay off (``allow_credentials=False``): the API takes bearer
+    tokens from ``Authorization`` and sets no cookies, so a browser has no
+    ambient credentials to send, and ``*`` lets any site call it only with a
+    token that site holds itself. ``Authorization`` is not a CORS-safelisted
+    header, so it is named in ``Access-Control-Allow-Headers`` (a ``*`` there
+    would not cover it). A refused preflight keeps Starlette's 400, and an
+    origin that is not allowed never gets ``Access-Control-Allow-Origin``.
+    """
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 200:
+            return response
+        kept = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in ("content-length", "content-type")
+        }
+        return Response(status_code=204, headers=kept)
+
+
+def middleware(settings: Settings | None) -> list[Middleware]:
+    """The request log, then CORS if ``CORS_ORIGINS`` is set (unset: no CORS middleware at all).
+
+    The log is outermost, so every response is logged and carries
+    ``X-Request-ID``, preflights that CORS answers itself included.
+    """
+    stack = [Middleware(RequestLogMiddleware)]
+    if settings is not None and settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORS,
+                allow_origins=settings.cors_origins,
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+            )
+        )
+    return stack
 
 
 def limit_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
@@ -60,6 +111,11 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = settings or Settings.from_env()
         configure_logging(resolved.log_level)
+        if settings is None:
+            # Starlette built its middleware for this first (lifespan) message, before
+            # the settings were read: built again, as they say, by the first request.
+            app.user_middleware = middleware(resolved)
+            app.middleware_stack = None
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
@@ -80,7 +136,7 @@ def create_app(
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=ALL_METHODS),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=middleware(settings),
         lifespan=lifespan,
     )
 

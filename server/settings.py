@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
+
+#: What a browser sends as ``Origin``: scheme, host and port, no path (no trailing slash).
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
 
 
 class SettingsError(ValueError):
@@ -20,7 +24,9 @@ class Settings:
 
     Each field is read from the upper-case variable of the same name
     (``database_url`` from ``DATABASE_URL``), except the GraphQL limits, which
-    carry the ``GRAPHQL_`` prefix that the contract names.
+    carry the ``GRAPHQL_`` prefix that the contract names. ``CORS_ORIGINS`` is
+    a comma-separated list (``https://a.example, https://b.example``, or
+    ``*``), read as a tuple of origins; unset or empty, no CORS at all.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -46,6 +52,7 @@ class Settings:
     db_pre_ping_idle: float = 0.5
     debug: bool = False
     log_level: str = "info"
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,6 +71,9 @@ class Settings:
 def _parse(name: str, raw: str, default: object, optional: bool) -> object:
     raw = raw.strip()
     try:
+        if isinstance(default, tuple):
+            items = tuple(part.strip() for part in raw.split(",") if part.strip())
+            return _origins(items) if name == "cors_origins" else items
         if isinstance(default, bool):
             lowered = raw.lower()
             if lowered in ("1", "true", "yes", "on"):
@@ -79,3 +89,13 @@ def _parse(name: str, raw: str, default: object, optional: bool) -> object:
     except ValueError:
         raise SettingsError(f"{name.upper()}={raw!r} is not a valid value") from None
     return raw
+
+
+def _origins(origins: tuple[str, ...]) -> tuple[str, ...]:
+    """Origins as browsers send them (``https://a.example/`` would never match), or ``*`` alone."""
+    if "*" in origins and len(origins) > 1:
+        raise ValueError(origins)
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ValueError(origin)
+    return origins
