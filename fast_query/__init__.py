@@ -6,6 +6,7 @@ It knows nothing of web frameworks or GraphQL.
 from fast_query._balanced import conjunction, disjunction
 from fast_query._integrity import integrity_errors
 from fast_query._refusals import is_timeout, is_too_complex
+from fast_query._text import text_contains, text_ends_with, text_starts_with
 from fast_query.base import NAMING_CONVENTION, Base
 from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, create_engine
 from fast_query.exceptions import (
@@ -79,6 +80,9 @@ __all__ = [
     "like",
     "relationship_of",
     "soft_delete_criteria",
+    "text_contains",
+    "text_ends_with",
+    "text_starts_with",
     "transaction",
     "utcnow",
     "values_in",

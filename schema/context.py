@@ -27,8 +27,8 @@ class FilterLimits:
     condition, and a document under the token limit, or variables under
     their 10,000-value cap, hold fewer than ``terms`` of them. Each term
     binds at most one parameter of its own (a relation filter adds its row
-    scope's), far below the 32,766 a statement takes. ``relations`` and
-    ``pattern_length`` are the exceptions: see their notes.
+    scope's), far below the 32,766 a statement takes. ``relations`` is the
+    exception: see its note.
     """
 
     #: ``and``/``or``/``not`` and relation filters nested deeper than this are refused.
@@ -42,10 +42,10 @@ class FilterLimits:
     relations: int = 10
     #: Conditions in one filter, lists counting once.
     terms: int = 10_000
-    #: The longest ``contains``/``iContains``/``startsWith``/``endsWith`` value: SQLite
-    #: refuses ``LIKE`` patterns over 50,000 bytes, and this many code points, escaped,
-    #: stay under that.
-    pattern_length: int = 10_000
+    #: The longest ``contains``/``iContains``/``startsWith``/``endsWith`` value. They
+    #: compare text, not a ``LIKE`` pattern (which SQLite caps at 50,000 bytes), so
+    #: the default is the request body's own limit: a setting to lower, not a cap.
+    pattern_length: int = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,9 @@ from fast_query import (
     Scopes,
     conjunction,
     disjunction,
-    escape_like,
-    like,
+    text_contains,
+    text_ends_with,
+    text_starts_with,
     values_in,
     values_not_in,
 )
@@ -122,13 +123,13 @@ class StringFilter:
         if _given(self.not_in):
             parts.append(values_not_in(column, self.not_in))
         if _given(self.contains):
-            parts.append(like(column, f"%{escape_like(self.contains)}%", case_sensitive=True))
+            parts.append(text_contains(column, self.contains))
         if _given(self.i_contains):
-            parts.append(like(column, f"%{escape_like(self.i_contains)}%", case_sensitive=False))
+            parts.append(text_contains(column, self.i_contains, case_sensitive=False))
         if _given(self.starts_with):
-            parts.append(like(column, f"{escape_like(self.starts_with)}%", case_sensitive=True))
+            parts.append(text_starts_with(column, self.starts_with))
         if _given(self.ends_with):
-            parts.append(like(column, f"%{escape_like(self.ends_with)}", case_sensitive=True))
+            parts.append(text_ends_with(column, self.ends_with))
         if _given(self.is_null):
             parts.append(column.is_(None) if self.is_null else column.is_not(None))
         return parts

@@ -41,7 +41,7 @@ class Settings:
     graphql_max_filter_terms: int = 10_000
     graphql_max_filter_depth: int = 200
     graphql_max_filter_relations: int = 10
-    graphql_max_filter_pattern_length: int = 10_000
+    graphql_max_filter_pattern_length: int = 1024 * 1024
     max_body_bytes: int = 1024 * 1024
     graphql_fast_path: bool = True
     db_pool_size: int = 10

@@ -1,4 +1,4 @@
-"""Free predicates: values_in/values_not_in (a list as one parameter), all_of and where_all."""
+"""Free predicates: values_in/values_not_in (a list as one parameter), text matches, all_of."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from fast_query import (
     RawSelect,
     all_of,
     compile_select,
+    text_contains,
+    text_ends_with,
+    text_starts_with,
     values_in,
     values_not_in,
     where_all,
@@ -265,3 +268,43 @@ def test_where_all_filters_by_the_conditions_given() -> None:
     statement = select(User.id)
     assert where_all(statement, None) is statement
     assert str(where_all(statement, User.id > 3, None)) == str(statement.where(User.id > 3))
+
+
+HAYSTACKS = ["", "a", "abc", "Abc", "a%c", "a_c", "a\\c", "éclair", "x\U0001f600y", "ab" * 40_000]
+NEEDLES = ["", "a", "c", "bc", "ab", "A", "abcd", "%", "_", "\\", "é", "\U0001f600y", "b" * 3]
+
+
+@pytest.mark.parametrize("haystack", HAYSTACKS, ids=range(len(HAYSTACKS)))
+async def test_text_matches_compare_text_as_python_does(
+    session: AsyncSession, haystack: str
+) -> None:
+    # Text, not a LIKE pattern: no escaping, no length limit, %, _ and \\ are characters.
+    hay = literal(haystack)
+    tests = [
+        test
+        for needle in NEEDLES
+        for test in (
+            text_contains(hay, needle),
+            text_contains(hay, needle, case_sensitive=False),
+            text_starts_with(hay, needle),
+            text_ends_with(hay, needle),
+        )
+    ]
+    found = list((await session.execute(select(*tests))).one())
+    expected = [
+        want
+        for needle in NEEDLES
+        for want in (
+            needle in haystack,
+            needle.lower() in haystack.lower(),
+            haystack.startswith(needle),
+            haystack.endswith(needle),
+        )
+    ]
+    assert [bool(value) for value in found] == expected
+
+
+async def test_text_matches_of_null_match_nothing(session: AsyncSession) -> None:
+    null = literal(None, type_=User.name.type)
+    tests = [text_contains(null, "a"), text_starts_with(null, ""), text_ends_with(null, "")]
+    assert list((await session.execute(select(*tests))).one()) == [None, None, None]
