@@ -35,12 +35,34 @@ from fast_query.predicates import (
 from fast_query.query import OrderKey, QueryBuilder
 from fast_query.raw import RawSelect, SelectTemplate, compile_select
 from fast_query.repository import BaseRepository
+from fast_query.rules import (
+    AllOf,
+    AnyOf,
+    Anyone,
+    Equals,
+    Flag,
+    IsNull,
+    IsTrue,
+    Nobody,
+    Reaches,
+    Rule,
+)
 from fast_query.scope import NO_SCOPES, RowScope, Scopes
 from fast_query.session import SerializedAsyncSession, create_session_factory
 from fast_query.transaction import connection_transaction, transaction
 from fast_query.types import UTCDateTime, utcnow
 
 __all__ = [
+    "AllOf",
+    "AnyOf",
+    "Anyone",
+    "Equals",
+    "Flag",
+    "IsNull",
+    "IsTrue",
+    "Nobody",
+    "Reaches",
+    "Rule",
     "NAMING_CONVENTION",
     "NO_SCOPES",
     "SQLITE_BEGIN_IMMEDIATE",
