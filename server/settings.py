@@ -10,6 +10,12 @@ from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
 
+#: HS256 keys shorter than the hash (RFC 7518, section 3.2) are refused.
+MIN_JWT_SECRET_BYTES = 32
+
+#: An identity provider's key set is fetched over HTTP(S) only.
+_HTTP_URL = re.compile(r"https?://[^/?#\s]+(/\S*)?", re.IGNORECASE)
+
 #: What a browser sends as ``Origin``: scheme, host and port, no path (no trailing slash).
 _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
 
@@ -53,6 +59,31 @@ class Settings:
     debug: bool = False
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
+    # Access tokens (contract section 8). An empty secret: a key generated once
+    # and kept in the database (server.auth.keys), the same for every process.
+    auth_jwt_secret: str = ""
+    auth_jwt_issuer: str = "fast-track-graphql"
+    auth_jwt_audience: str = ""
+    auth_access_token_ttl: int = 900
+    auth_refresh_token_ttl: int = 30 * 24 * 60 * 60
+    # An identity provider's key set: its RS256/ES256 access tokens are accepted too.
+    auth_jwks_url: str = ""
+
+    def __post_init__(self) -> None:
+        # The message names the variable, never its value: it may be a secret.
+        secret = self.auth_jwt_secret.encode("utf-8", "surrogatepass")
+        if secret and len(secret) < MIN_JWT_SECRET_BYTES:
+            raise SettingsError(
+                f"AUTH_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes "
+                "(or unset, for a key generated and kept in the database)"
+            )
+        if not self.auth_jwt_issuer:
+            raise SettingsError("AUTH_JWT_ISSUER must not be empty")
+        for name in ("auth_access_token_ttl", "auth_refresh_token_ttl"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name.upper()} must be a positive number of seconds")
+        if self.auth_jwks_url and not _HTTP_URL.fullmatch(self.auth_jwks_url):
+            raise SettingsError("AUTH_JWKS_URL must be an http:// or https:// URL")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

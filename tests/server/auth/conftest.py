@@ -1,4 +1,4 @@
-"""Fixtures of the account tests."""
+"""Fixtures of the account, token and session tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import pytest
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from server.auth.passwords import Passwords
+from server.auth.sessions import Sessions
+from server.auth.tokens import AccessTokens
+from tests.server.auth.support import ISSUER, SECRET
 
 
 def cheap_hasher() -> Argon2Hasher:
@@ -21,3 +24,15 @@ def cheap() -> Iterator[Passwords]:
     hasher = Passwords(cheap_hasher())
     yield hasher
     hasher.close()
+
+
+@pytest.fixture
+def tokens() -> AccessTokens:
+    """Access tokens signed with ``SECRET``: the default issuer, no audience, 900 s."""
+    return AccessTokens(SECRET, issuer=ISSUER)
+
+
+@pytest.fixture
+def sessions(tokens: AccessTokens) -> Sessions:
+    """Sessions whose refresh tokens live the default 30 days."""
+    return Sessions(tokens)
