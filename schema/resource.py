@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from fast_query import BaseRepository, Scopes, SoftDeletesMixin
@@ -50,6 +51,7 @@ def type_names() -> dict[type[Any], str]:
 
 
 _SCOPES: dict[tuple[Any, ...], Scopes] = {}
+_SCOPE_OF = attrgetter("repository.scope")
 
 
 def scopes() -> Scopes:
@@ -58,7 +60,7 @@ def scopes() -> Scopes:
     Read anew on each call (a test may give a repository another scope), and
     the same ``Scopes`` object while no scope changes: statement caches key on it.
     """
-    declared = tuple((model, resource.repository.scope) for model, resource in _BY_MODEL.items())
+    declared = tuple(map(_SCOPE_OF, _BY_MODEL.values()))
     found = _SCOPES.get(declared)
     if found is None:
         _SCOPES.clear()

@@ -62,12 +62,25 @@ class Registration:
     lifetime: Lifetime
     instance: Any = _MISSING
     _parameters: list[tuple[str, object, bool]] | None = field(default=None, repr=False)
+    _kind: str | None = field(default=None, repr=False)
 
     def parameters(self) -> list[tuple[str, object, bool]]:
         """(name, type hint, has default) for each parameter the factory takes."""
         if self._parameters is None:
             self._parameters = _parameters_of(self.factory)
         return self._parameters
+
+    def kind(self) -> str:
+        """How the factory makes its value: ``asyncgen``, ``generator`` or ``call`` (kept)."""
+        if self._kind is None:
+            factory = self.factory
+            if inspect.isasyncgenfunction(factory):
+                self._kind = "asyncgen"
+            elif inspect.isgeneratorfunction(factory):
+                self._kind = "generator"
+            else:
+                self._kind = "call"
+        return self._kind
 
 
 def _parameters_of(factory: Callable[..., Any]) -> list[tuple[str, object, bool]]:
@@ -297,9 +310,10 @@ async def _create(
             continue
         kwargs[name] = await _resolve(container, scope, hint, chain)
     factory = registration.factory
-    if inspect.isasyncgenfunction(factory):
+    kind = registration.kind()
+    if kind == "asyncgen":
         return await stack.enter_async_context(asynccontextmanager(factory)(**kwargs))
-    if inspect.isgeneratorfunction(factory):
+    if kind == "generator":
         return stack.enter_context(contextmanager(factory)(**kwargs))
     value = factory(**kwargs)
     if inspect.isawaitable(value):

@@ -131,7 +131,7 @@ class Runner:
         related: list[dict[Any, Any]] = []
         for item in plan.fields:
             if isinstance(item, Relation):
-                related.append(await item.kind.read_related(self, item, list(rows), list(columns)))
+                related.append(await item.kind.read_related(self, item, rows, columns))
         return shaper(plan, tuple(columns))(rows, *related)
 
     # -- connections ------------------------------------------------------------

@@ -49,7 +49,7 @@ class Parent(ObjectRelation):
     async def read_related(
         self, runner: Runner, item: Relation, rows: Sequence[Row], columns: Sequence[str]
     ) -> dict[Any, Any]:
-        if joined(item) and joined_name(self.parent_column, "id") in columns:
+        if joined_name(self.parent_column, "id") in columns and joined(item):
             # Read in the rows' own statement (``plan.joinable``; a create's
             # INSERT ... RETURNING joins nothing).
             return await self._joined(runner, item, rows, columns)
