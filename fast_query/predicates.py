@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 from typing import Any, Protocol, Self, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, false, inspect
+from sqlalchemy import ColumnElement, false, inspect
 from sqlalchemy.orm import QueryableAttribute, RelationshipProperty
 
+from fast_query._balanced import conjunction
 from fast_query._lists import values_in, values_not_in
 from fast_query.exceptions import InvalidQuery
 from fast_query.mixins import SoftDeletesMixin
@@ -58,9 +59,7 @@ def soft_delete_criteria(
 def all_of(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool] | None:
     """The AND of the conditions that are not ``None``; ``None`` when none is left."""
     parts = [condition for condition in conditions if condition is not None]
-    if not parts:
-        return None
-    return and_(*parts) if len(parts) > 1 else parts[0]
+    return conjunction(parts) if parts else None
 
 
 class Filterable(Protocol):

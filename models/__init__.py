@@ -4,7 +4,7 @@ from models.auth import auth_keys, auth_login_failures, auth_refresh_tokens, aut
 from models.comment import Comment
 from models.post import Post
 from models.role import Role
-from models.user import User
+from models.user import User, normalize_email
 from models.user_role import user_roles
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "auth_login_failures",
     "auth_refresh_tokens",
     "auth_sessions",
+    "normalize_email",
     "user_roles",
 ]

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from models.role import Role
 
 
+def normalize_email(email: str) -> str:
+    """An email as ``users.email`` stores it, and as every look-up by email must spell it."""
+    return email.strip().lower()
+
+
 class User(TimestampMixin, SoftDeletesMixin, Base):
     __tablename__ = "users"
 

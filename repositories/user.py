@@ -5,14 +5,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fast_query import BaseRepository, integrity_errors
-from models import User, user_roles
+from models import User, normalize_email, user_roles
 
 
 class UserRepository(BaseRepository[User]):
     model = User
 
     async def find_by_email(self, email: str) -> User | None:
-        return await self.query().with_trashed().where(email=email.strip().lower()).first()
+        return await self.query().with_trashed().where(email=normalize_email(email)).first()
 
     async def assign_role(self, user_id: int, role_id: int) -> None:
         """Link a user to a role; linking twice, even concurrently, is not an error."""

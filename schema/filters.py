@@ -22,6 +22,7 @@ from typing_extensions import TypeIs
 
 from fast_query import (
     Scopes,
+    all_of,
     conjunction,
     disjunction,
     text_contains,
@@ -265,7 +266,7 @@ def _condition(
         message = f"relation filters may nest at most {limits.relations} levels"
         raise UserInputError({path: message})
     definition = get_object_definition(where, strict=True)
-    parts: list[ColumnElement[bool]] = []
+    parts: list[ColumnElement[bool] | None] = []
     problems: dict[str, str] = {}
     for field in definition.fields:
         value = getattr(where, field.python_name)
@@ -279,13 +280,10 @@ def _condition(
         except UserInputError as exc:
             problems.update(exc.fields)
             continue
-        if condition is not None:
-            parts.append(condition)
+        parts.append(condition)
     if problems:
         raise UserInputError(problems)
-    if not parts:
-        return None
-    return and_(*parts) if len(parts) > 1 else parts[0]
+    return all_of(*parts)
 
 
 def _field_condition(
@@ -316,7 +314,7 @@ def _field_condition(
     if not isinstance(prop, RelationshipProperty):
         type_name = translation.type_names[model]
         parts = value.condition(attribute, type_name, path, translation.limits)
-        return and_(*parts) if parts else None
+        return all_of(*parts)
     target = prop.mapper.class_
     reached = translation.scopes.criteria(target, relation_trashed(to_many=bool(prop.uselist)))
 
@@ -332,7 +330,7 @@ def _field_condition(
     if _given(value.none):
         none = nested(target, value.none, f"{path}.none", relation=True)
         conditions.append(not_(attribute.any(related(none))))
-    return and_(*conditions) if conditions else None
+    return all_of(*conditions)
 
 
 def _term_count(value: Any) -> int:

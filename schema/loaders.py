@@ -33,16 +33,12 @@ class Loaders:
     def clear(self) -> None:
         self._loaders.clear()
 
-    def query(self, model: type[ModelT], trashed: Trashed = Trashed.WITHOUT) -> QueryBuilder[Any]:
-        """The rows of ``model`` this request sees, on its session."""
-        return self.rows.query(model, trashed)
-
     def by_key(self, model: type[ModelT], trashed: Trashed) -> DataLoader[int, ModelT | None]:
         """Rows by primary key, soft-deleted ones as ``trashed`` says."""
         cache_key = ("by_key", model, trashed)
         loader = self._loaders.get(cache_key)
         if loader is None:
-            query = self.query(model, trashed)
+            query = self.rows.query(model, trashed)
 
             async def load(keys: Sequence[int]) -> list[ModelT | None]:
                 rows = await query.where_in("id", keys).get()

@@ -16,6 +16,7 @@ import strawberry
 from sqlalchemy import Exists, Select, bindparam, exists, select
 
 from fast_query import RawSelect, Scopes, SelectTemplate, Trashed, compile_select
+from models import normalize_email
 from schema.errors import UserInputError
 from schema.ids import parse_key
 from schema.lru import Lru
@@ -92,7 +93,7 @@ class Email:
     column: str | None = None
 
     async def clean(self, value: Any, check: Check) -> Any:
-        email = str(value).strip().lower()
+        email = normalize_email(str(value))
         if len(email) > MAX_EMAIL_LENGTH:
             raise Invalid(f"must be at most {MAX_EMAIL_LENGTH} characters")
         if not _EMAIL.fullmatch(email):

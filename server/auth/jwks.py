@@ -35,6 +35,7 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
+from models import normalize_email
 from server.auth.tokens import (
     ALGORITHM,
     MAX_TOKEN_LENGTH,
@@ -192,7 +193,7 @@ class ProviderTokens:
             raise InvalidToken("token claim 'email' is malformed")
         if claims.get("email_verified", True) is not True:
             raise InvalidToken("token email not verified")
-        return ProviderClaims(email.strip().lower(), issued_at, expires_at)
+        return ProviderClaims(normalize_email(email), issued_at, expires_at)
 
 
 async def verify_access_token(

@@ -24,8 +24,8 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fast_query import utcnow
-from models import User, auth_refresh_tokens, auth_sessions
+from fast_query import Trashed, soft_delete_criteria, utcnow
+from models import User, auth_refresh_tokens, auth_sessions, normalize_email
 from server.auth.tokens import (
     MAX_REFRESH_TOKEN_LENGTH,
     AccessTokens,
@@ -40,6 +40,8 @@ Database = AsyncConnection | AsyncSession
 DEFAULT_REFRESH_TOKEN_TTL = 30 * 24 * 60 * 60
 
 _users = cast(Table, User.__table__)
+#: The soft-delete rule of users, as every read applies it (``fast_query.soft_delete_criteria``).
+_LIVE_USER = cast(ColumnElement[bool], soft_delete_criteria(User, Trashed.WITHOUT))
 _sessions = auth_sessions
 _tokens = auth_refresh_tokens
 
@@ -107,7 +109,7 @@ class Sessions:
             .where(
                 _sessions.c.id == _tokens.c.session_id,
                 _sessions.c.ended_at.is_(None),
-                _users.c.deleted_at.is_(None),
+                _LIVE_USER,
             )
             .correlate(_tokens)
             .exists()
@@ -227,7 +229,7 @@ def live_viewer(user_id: int, session_id: int | None) -> ColumnElement[bool]:
     in the ``WHERE`` of a statement that reads the viewer anyway (its roles,
     say), and the check costs no statement of its own.
     """
-    condition = and_(_users.c.id == user_id, _users.c.deleted_at.is_(None))
+    condition = and_(_users.c.id == user_id, _LIVE_USER)
     if session_id is None:
         return condition
     session = exists().where(
@@ -249,7 +251,7 @@ def live_user_with_email(email: str) -> ColumnElement[bool]:
 
     The viewer of an identity provider's token (``server.auth.jwks``).
     """
-    return and_(_users.c.email == email.strip().lower(), _users.c.deleted_at.is_(None))
+    return and_(_users.c.email == normalize_email(email), _LIVE_USER)
 
 
 async def viewer_by_email(db: Database, email: str) -> int | None:

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query import utcnow
-from models import auth_login_failures
+from models import auth_login_failures, normalize_email
 
 MAX_FAILED_LOGINS = 10
 FAILED_LOGIN_WINDOW = timedelta(minutes=15)
@@ -32,7 +32,7 @@ _failures = auth_login_failures
 
 def email_key(email: str) -> str:
     """How failures of ``email`` are filed: the SHA-256 (hex) of it trimmed and lower-cased."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(normalize_email(email).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def record_failed_login(

@@ -12,13 +12,14 @@ on the module's write lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from fast_query import create_session_factory
+from fast_query import create_engine, create_session_factory
 from tests.fast_query.support import Blog, SeededConnection, seed_blog
 
 
@@ -87,3 +88,21 @@ async def module_blog(engine: AsyncEngine) -> AsyncIterator[SeededConnection]:
 def dialect(session: AsyncSession) -> str:
     """The name of the database the test runs on: ``"sqlite"`` or ``"postgresql"``."""
     return session.get_bind().dialect.name
+
+
+EngineMaker = Callable[..., AsyncEngine]
+
+
+@pytest.fixture
+async def make_engine() -> AsyncIterator[EngineMaker]:
+    """``create_engine`` whose engines are disposed after the test."""
+    made: list[AsyncEngine] = []
+
+    def make(url: str, **options: Any) -> AsyncEngine:
+        engine = create_engine(url, **options)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        await engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +15,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import SQLITE_BEGIN_IMMEDIATE, create_engine
+from fast_query import SQLITE_BEGIN_IMMEDIATE
 from fast_query.engine import is_memory_sqlite
-
-EngineMaker = Callable[..., AsyncEngine]
-
-
-@pytest.fixture
-async def make_engine() -> AsyncIterator[EngineMaker]:
-    """``create_engine`` whose engines are disposed after the test."""
-    made: list[AsyncEngine] = []
-
-    def make(url: str, **options: Any) -> AsyncEngine:
-        engine = create_engine(url, **options)
-        made.append(engine)
-        return engine
-
-    yield make
-    for engine in made:
-        await engine.dispose()
+from tests.fast_query.conftest import EngineMaker
 
 
 @pytest.fixture

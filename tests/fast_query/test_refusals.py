@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import create_engine, is_timeout, is_too_complex
-
-EngineMaker = Callable[..., AsyncEngine]
-
-
-@pytest.fixture
-async def make_engine() -> AsyncIterator[EngineMaker]:
-    made: list[AsyncEngine] = []
-
-    def make(url: str, **options: Any) -> AsyncEngine:
-        engine = create_engine(url, **options)
-        made.append(engine)
-        return engine
-
-    yield make
-    for engine in made:
-        await engine.dispose()
+from fast_query import is_timeout, is_too_complex
+from tests.fast_query.conftest import EngineMaker
 
 
 async def failure(engine: AsyncEngine, *statements: str) -> BaseException:

@@ -122,28 +122,25 @@ async def check(
     assert kept == {row.id for row in everything[model] if rule.allows(row, params)}, rule
 
 
+@pytest.mark.parametrize(
+    ("model", "rules"),
+    [
+        pytest.param(User, USER_RULES, id="users"),
+        pytest.param(Post, POST_RULES, id="posts"),
+        pytest.param(Comment, COMMENT_RULES, id="comments"),
+    ],
+)
 @PROPERTY
-@given(rule=USER_RULES, viewer=VIEWERS)
-async def test_user_rules_keep_in_sql_the_rows_they_allow_in_python(
-    session: AsyncSession, blog: Blog, rule: Rule, viewer: dict[str, Any]
+@given(data=st.data(), viewer=VIEWERS)
+async def test_a_rule_keeps_in_sql_the_rows_it_allows_in_python(
+    session: AsyncSession,
+    blog: Blog,
+    model: type[Any],
+    rules: st.SearchStrategy[Rule],
+    data: st.DataObject,
+    viewer: dict[str, Any],
 ) -> None:
-    await check(session, User, rule, params_of(viewer, blog))
-
-
-@PROPERTY
-@given(rule=POST_RULES, viewer=VIEWERS)
-async def test_post_rules_keep_in_sql_the_rows_they_allow_in_python(
-    session: AsyncSession, blog: Blog, rule: Rule, viewer: dict[str, Any]
-) -> None:
-    await check(session, Post, rule, params_of(viewer, blog))
-
-
-@PROPERTY
-@given(rule=COMMENT_RULES, viewer=VIEWERS)
-async def test_comment_rules_keep_in_sql_the_rows_they_allow_in_python(
-    session: AsyncSession, blog: Blog, rule: Rule, viewer: dict[str, Any]
-) -> None:
-    await check(session, Comment, rule, params_of(viewer, blog))
+    await check(session, model, data.draw(rules, label="rule"), params_of(viewer, blog))
 
 
 async def test_the_contracts_post_rule_for_each_viewer(session: AsyncSession, blog: Blog) -> None:
