@@ -47,7 +47,7 @@ from fast_query.rules import (
     Reaches,
     Rule,
 )
-from fast_query.scope import NO_SCOPES, RowScope, Scopes
+from fast_query.scope import NO_SCOPES, ColumnRule, Computed, RowScope, Scopes
 from fast_query.session import SerializedAsyncSession, create_session_factory
 from fast_query.transaction import connection_transaction, transaction
 from fast_query.types import UTCDateTime, utcnow
@@ -79,6 +79,8 @@ __all__ = [
     "QueryBuilder",
     "RawSelect",
     "RecordNotFound",
+    "ColumnRule",
+    "Computed",
     "RowScope",
     "Scopes",
     "SelectTemplate",

@@ -37,6 +37,9 @@ class Trashed(enum.Enum):
     WITHOUT = "without"
     WITH = "with"
     ONLY = "only"
+    #: The row a to-one relation leads to, soft-deleted or not, for whoever asks
+    #: (``Post.author``): ``WITH`` without the rule on who may ask for trashed rows.
+    RELATED = "related"
 
 
 def soft_delete_criteria(
@@ -47,7 +50,7 @@ def soft_delete_criteria(
     ``entity`` is where the condition reads ``deleted_at``: the model itself
     by default, or an aliased entity of it (``sqlalchemy.orm.aliased``).
     """
-    if trashed is Trashed.WITH:
+    if trashed is Trashed.WITH or trashed is Trashed.RELATED:
         return None
     if not issubclass(model, SoftDeletesMixin):
         # Nothing of a model without soft deletes is ever trashed.

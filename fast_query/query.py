@@ -138,10 +138,9 @@ class QueryBuilder(GroupedReads[ModelT]):
     def column(self, ref: ColumnRef) -> ColumnElement[Any]:
         """The column ``ref`` names on this model (a name, attribute or expression)."""
         if isinstance(ref, str):
-            attribute = getattr(self.model, ref, None)
-            if not isinstance(attribute, QueryableAttribute):
+            if not self._scopes.has_column(self.model, ref):
                 raise InvalidQuery(f"{self.model.__name__} has no column {ref!r}")
-            return attribute.expression
+            return self._scopes.column(self.model, ref)
         if isinstance(ref, QueryableAttribute):
             return ref.expression
         return ref
@@ -265,7 +264,10 @@ class QueryBuilder(GroupedReads[ModelT]):
         direction = direction.lower()
         if direction not in ("asc", "desc"):
             raise InvalidQuery(f"order direction must be 'asc' or 'desc', not {direction!r}")
-        key = OrderKey(self.column(column), direction == "desc")
+        expression = self.column(column)
+        if isinstance(column, str):  # a masked column sorts its hidden values as one
+            expression = self._scopes.sort_column(self.model, column)
+        key = OrderKey(expression, direction == "desc")
         return self._with(orders=(*self._state.orders, key))
 
     def latest(self, column: ColumnRef = "created_at") -> Self:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import insert
+from sqlalchemy import insert, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query._integrity import integrity_errors
@@ -15,7 +15,7 @@ from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
 from fast_query.predicates import Trashed
 from fast_query.query import QueryBuilder
-from fast_query.scope import RowScope, Scopes
+from fast_query.scope import ColumnRule, RowScope, Scopes
 from fast_query.session import exclusive
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -52,6 +52,14 @@ class BaseRepository(Generic[ModelT]):
 
     model: ClassVar[type[Any]]
     scope: ClassVar[RowScope | None] = None
+    #: Which soft-deleted rows a read that asks for them (``with_trashed``) may see.
+    trashed_scope: ClassVar[RowScope | None] = None
+    #: Columns some requests see as ``NULL``, with the rule of who sees them.
+    masks: ClassVar[Mapping[str, ColumnRule]] = {}
+    #: Who may change (``update``) and remove (``delete``, ``restore``) a row it can see;
+    #: ``None``: anyone who can see it. ``find_checked`` reads a row and its answer at once.
+    can_update: ClassVar[ColumnRule | None] = None
+    can_delete: ClassVar[ColumnRule | None] = None
 
     def __init__(
         self,
@@ -95,6 +103,25 @@ class BaseRepository(Generic[ModelT]):
         """
         query = self.query().trashed(trashed).where(self._pk() == id)
         return await (query.lock_for_update() if for_update else query).first()
+
+    async def find_checked(
+        self, id: Any, rule: ColumnRule | None, *, trashed: Trashed = Trashed.WITHOUT
+    ) -> tuple[ModelT, bool] | None:
+        """The row with key ``id``, locked, and whether ``rule`` allows it: one statement.
+
+        ``None`` when the request cannot see the row. The lock holds until the
+        transaction ends, so what the rule read cannot change before the write.
+        """
+        query = self.query().trashed(trashed).where(self._pk() == id).lock_for_update().limit(1)
+        statement = query.statement
+        allowed = true() if rule is None else rule.where(self.model)
+        result = await self.session.execute(
+            statement.add_columns(allowed.label("fq_allowed")), dict(self.params)
+        )
+        found = result.first()
+        if found is None:
+            return None
+        return found[0], bool(found[1])
 
     async def find_or_fail(
         self, id: Any, *, trashed: Trashed = Trashed.WITHOUT, for_update: bool = False
@@ -218,7 +245,7 @@ class BaseRepository(Generic[ModelT]):
 
 
 def _matches(instance: object, trashed: Trashed) -> bool:
-    if not isinstance(instance, SoftDeletesMixin) or trashed is Trashed.WITH:
+    if not isinstance(instance, SoftDeletesMixin) or trashed in (Trashed.WITH, Trashed.RELATED):
         return True
     return instance.is_deleted == (trashed is Trashed.ONLY)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import strawberry
 
 from schema.loaders import Loaders
+from schema.rows import RowParams
+from schema.viewer import Viewer
 
 T = TypeVar("T")
 
@@ -64,7 +66,12 @@ class Context:
     scope: ServiceScope
     loaders: Loaders
     limits: PageLimits
+    params: RowParams = field(default_factory=RowParams)
     request_id: str = ""
+
+    @property
+    def viewer(self) -> Viewer:
+        return self.params.viewer
 
     async def service(self, key: type[T]) -> T:
         return await self.scope.get(key)

@@ -13,8 +13,11 @@ from typing import Any
 
 import strawberry
 
-from fast_query import RecordNotFound
+from fast_query import ColumnRule, RecordNotFound, Trashed
+from fast_query.rules import Rule
+from schema.authorization import CreateRule, require, signed_in
 from schema.context import Info
+from schema.errors import Forbidden
 from schema.kinds.base import INFO, REQUIRED, argument, lookup_key, make_field
 from schema.kinds.create import Create
 from schema.resource import Resource
@@ -23,19 +26,25 @@ from schema.validation import InputSpec
 
 
 def create(
-    resource: Resource[Any], node: Any, input_type: Any, spec: InputSpec, description: str
+    resource: Resource[Any],
+    node: Any,
+    input_type: Any,
+    spec: InputSpec,
+    description: str,
+    rule: CreateRule,
 ) -> Any:
-    return Create(resource, spec).field(node, input_type, description)
+    return Create(resource, spec, rule).field(node, input_type, description)
 
 
 def update(
     resource: Resource[Any], node: Any, input_type: Any, spec: InputSpec, description: str
 ) -> Any:
     async def resolve(info: Info, id: str, input: Any) -> Any:
+        signed_in(info.context.params.values)
         key = lookup_key(resource, id)
         repository = await info.context.service(resource.repository)
         async with write(info, repository.session, spec):
-            row = await _live(repository, resource, key, id)
+            row = await _allowed(repository, resource, key, id, repository.can_update)
             values = await spec.values(input, info.context.loaders.rows, current_id=key)
             return await repository.update(row, **values)
 
@@ -49,10 +58,11 @@ def update(
 
 def delete(resource: Resource[Any], node: Any, description: str) -> Any:
     async def resolve(info: Info, id: str) -> Any:
+        signed_in(info.context.params.values)
         key = lookup_key(resource, id)
         repository = await info.context.service(resource.repository)
         async with write(info, repository.session):
-            row = await _live(repository, resource, key, id)
+            row = await _allowed(repository, resource, key, id, repository.can_delete)
             return await repository.delete(row)
 
     parameters = [
@@ -62,15 +72,18 @@ def delete(resource: Resource[Any], node: Any, description: str) -> Any:
     return make_field(resolve, parameters, node | None, description)
 
 
-def restore(resource: Resource[Any], node: Any, description: str) -> Any:
+def restore(
+    resource: Resource[Any], node: Any, description: str, allowed: Rule | None = None
+) -> Any:
+    """``restoreX(id:)``: for whom ``allowed`` lets call it, on rows they may delete."""
+
     async def resolve(info: Info, id: str) -> Any:
+        require(info.context.params.values, allowed)
         key = lookup_key(resource, id)
         repository = await info.context.service(resource.repository)
         async with write(info, repository.session):
-            try:
-                return await repository.restore(key)
-            except RecordNotFound:
-                raise RecordNotFound(resource.type_name, id) from None
+            row = await _allowed(repository, resource, key, id, repository.can_delete, Trashed.ONLY)
+            return await repository.restore(row)
 
     parameters = [
         INFO,
@@ -79,9 +92,23 @@ def restore(resource: Resource[Any], node: Any, description: str) -> Any:
     return make_field(resolve, parameters, node | None, description)
 
 
-async def _live(repository: Any, resource: Resource[Any], key: int, id: str) -> Any:
-    """The live row to change, locked: a concurrent change or delete of it comes first."""
-    row = await repository.find(key, for_update=True)
-    if row is None:
+async def _allowed(
+    repository: Any,
+    resource: Resource[Any],
+    key: int,
+    id: str,
+    rule: ColumnRule | None,
+    trashed: Trashed = Trashed.WITHOUT,
+) -> Any:
+    """The row to change, locked, if the viewer may: a concurrent change of it comes first.
+
+    A row the viewer cannot see is ``NOT_FOUND``, exactly like a missing
+    one; one it sees but may not change is ``FORBIDDEN``.
+    """
+    found = await repository.find_checked(key, rule, trashed=trashed)
+    if found is None:
         raise RecordNotFound(resource.type_name, id)
+    row, allowed = found
+    if not allowed:
+        raise Forbidden("You may not change this row.", model=resource.type_name, id=id)
     return row

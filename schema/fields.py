@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import QueryableAttribute
 
+from schema.kinds.columns import MaskedColumn, ViewerCan
 from schema.kinds.connections import Children, Listing
 from schema.kinds.lookup import Lookup
 from schema.kinds.relations import Members, Parent
@@ -51,3 +52,16 @@ def parent(foreign_key: str, model: type[Any], node: Any, description: str) -> A
 def members(relation: QueryableAttribute[Any], node: Any, description: str) -> Any:
     """A plain to-many list (``user.roles``), in id order, batched per level."""
     return Members(relation).field(node, description)
+
+
+def masked(model: type[Any], name: str, description: str) -> Any:
+    """A column some viewers see as ``null`` (its repository's ``masks`` say who sees it)."""
+    return MaskedColumn(model, name).field(description)
+
+
+def viewer_can(resource: Resource[Any]) -> tuple[Any, Any]:
+    """``viewerCanUpdate`` and ``viewerCanDelete``: the repository's write rules, per row."""
+    return (
+        ViewerCan(resource, "update").field("Whether the viewer may change this row."),
+        ViewerCan(resource, "delete").field("Whether the viewer may delete this row."),
+    )

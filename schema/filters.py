@@ -313,7 +313,9 @@ def _field_condition(
     prop = attribute.property
     if not isinstance(prop, RelationshipProperty):
         type_name = translation.type_names[model]
-        parts = value.condition(attribute, type_name, path, translation.limits)
+        # As the request sees it: a column masked for this viewer is NULL here too.
+        column = translation.scopes.column(model, name)
+        parts = value.condition(column, type_name, path, translation.limits)
         return all_of(*parts)
     target = prop.mapper.class_
     reached = translation.scopes.criteria(target, relation_trashed(to_many=bool(prop.uselist)))

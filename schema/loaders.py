@@ -12,11 +12,16 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from strawberry.dataloader import DataLoader
 
-from fast_query import QueryBuilder, Trashed
+from fast_query import (
+    QueryBuilder,
+    Trashed,
+    values_in,
+)
 from schema.resource import scopes
 from schema.rows import RowParams, Rows
 
@@ -44,6 +49,32 @@ class Loaders:
                 rows = await query.where_in("id", keys).get()
                 found = {row.id: row for row in rows}
                 return [found.get(key) for key in keys]
+
+            loader = self._loaders[cache_key] = DataLoader(load_fn=load)
+        return loader
+
+    def permissions(self, model: type[Any]) -> DataLoader[int, dict[str, bool]]:
+        """Whether the request may update and delete each row, by key: one statement per batch.
+
+        The computed columns ``viewer_can_update``/``viewer_can_delete`` of the
+        scopes (``schema.resource.permission``), as the fast path selects them.
+        """
+        cache_key = ("permissions", model)
+        loader = self._loaders.get(cache_key)
+        if loader is None:
+            rows = self.rows
+            rules = ("update", "delete")
+            columns = [rows.scopes.column(model, f"viewer_can_{action}") for action in rules]
+
+            async def load(keys: Sequence[int]) -> list[dict[str, bool]]:
+                statement = select(model.id, *columns).where(values_in(model.id, keys))
+                assert rows.session is not None
+                found = {
+                    key: dict(zip(rules, map(bool, allowed), strict=True))
+                    for key, *allowed in await rows.session.execute(statement, dict(rows.params))
+                }
+                denied = dict.fromkeys(rules, False)
+                return [found.get(key, denied) for key in keys]
 
             loader = self._loaders[cache_key] = DataLoader(load_fn=load)
         return loader

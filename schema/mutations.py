@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.types.auth import (
+    change_password_field,
+    login_field,
+    logout_field,
+    refresh_token_field,
+    sign_up_field,
+)
 from schema.types.comment import create_comment, delete_comment, update_comment
 from schema.types.post import create_post, delete_post, restore_post, update_post
 from schema.types.role import assign_role, create_role, revoke_role
@@ -26,3 +33,8 @@ class Mutation:
     create_role = create_role
     assign_role = assign_role
     revoke_role = revoke_role
+    sign_up = sign_up_field
+    login = login_field
+    refresh_token = refresh_token_field
+    logout = logout_field
+    change_password = change_password_field

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import strawberry
 
 from fast_query import QueryBuilder
+
+if TYPE_CHECKING:
+    from schema.rows import SeenColumns
 
 QueryT = TypeVar("QueryT", bound=QueryBuilder[Any])
 
@@ -35,6 +38,8 @@ class OrderSpec:
     """The keys a list is sorted by: (attribute, descending) pairs ending with ``id``."""
 
     keys: tuple[tuple[str, bool], ...]
+    #: How the request sees the rows' masked columns, for cursor positions (``None``: none).
+    seen: SeenColumns | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, order_by: Iterable[OrderInput] | None) -> OrderSpec:
@@ -62,7 +67,11 @@ class OrderSpec:
         return ",".join(f"{name}:{'d' if desc else 'a'}" for name, desc in self.keys)
 
     def reversed(self) -> OrderSpec:
-        return OrderSpec(tuple((name, not desc) for name, desc in self.keys))
+        return OrderSpec(tuple((name, not desc) for name, desc in self.keys), self.seen)
+
+    def seen_as(self, seen: SeenColumns | None) -> OrderSpec:
+        """This order, with positions as a request that sees columns as ``seen`` does."""
+        return self if seen is None else replace(self, seen=seen)
 
     def apply(self, query: QueryT) -> QueryT:
         for name, desc in self.keys:
@@ -70,4 +79,17 @@ class OrderSpec:
         return query
 
     def position(self, row: object) -> tuple[Any, ...]:
-        return tuple(getattr(row, name) for name in self.names)
+        """A loaded row's place in this order (a masked column's value as the request sees it)."""
+        seen = self.seen
+        if seen is None:
+            return tuple(getattr(row, name) for name in self.names)
+        return tuple(seen.sort_value(name, seen.value(row, name)) for name in self.names)
+
+    def sort_values(self, values: Sequence[Any]) -> list[Any]:
+        """Seen values (as the fast path reads them) as this order sorts them."""
+        seen = self.seen
+        if seen is None:
+            return list(values)
+        return [
+            seen.sort_value(name, value) for name, value in zip(self.names, values, strict=True)
+        ]

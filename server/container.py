@@ -216,6 +216,13 @@ class Scope:
             raise ScopeRequired("this scope is closed")
         return cast(T, await _resolve(self.container, self, key, ()))
 
+    def provide(self, key: type[T] | object, value: Any) -> None:
+        """Make ``value`` the scope's ``key`` (what the request itself brings: its viewer)."""
+        registration = self.container.registration(key)
+        if registration in self._instances or registration in self._pending:
+            raise ContainerError(f"{_name(key)} is already resolved in this scope")
+        self._instances[registration] = value
+
     async def __aenter__(self) -> Scope:
         return self
 

@@ -17,7 +17,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from fast_query import RecordNotFound, is_timeout, is_too_complex
-from schema.errors import UserInputError
+from schema.errors import Forbidden, RateLimited, Unauthenticated, UserInputError
 
 logger = logging.getLogger("server.errors")
 
@@ -28,6 +28,9 @@ GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+RATE_LIMITED = "RATE_LIMITED"
 
 INTERNAL_MESSAGE = "Internal server error: something went wrong on our side."
 TOO_COMPLEX_MESSAGE = (
@@ -69,6 +72,12 @@ def field_error(error_: GraphQLError, request_id: str) -> dict[str, Any]:
         formatted["extensions"] = {"code": NOT_FOUND, "model": original.model, "id": original.id}
     elif isinstance(original, UserInputError):
         formatted["extensions"] = {"code": BAD_USER_INPUT, "fields": original.fields}
+    elif isinstance(original, Unauthenticated):
+        formatted["extensions"] = {"code": UNAUTHENTICATED}
+    elif isinstance(original, Forbidden):
+        formatted["extensions"] = {"code": FORBIDDEN, **original.extensions()}
+    elif isinstance(original, RateLimited):
+        formatted["extensions"] = {"code": RATE_LIMITED, "retryAfter": original.retry_after}
     elif original is None and (error_.extensions or {}).get("code"):
         formatted["extensions"] = dict(error_.extensions or {})
     elif original is not None and is_too_complex(original):

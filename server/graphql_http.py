@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard, cast
 
 import orjson
@@ -30,7 +30,7 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 from graphql.validation.validate import ValidationAbortedError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.execution import optimized_is_awaitable
@@ -41,14 +41,19 @@ from schema.context import Context, FilterLimits, PageLimits
 from schema.fastpath import FastPath, OperationPlan, ReadConnection, WriteFailed
 from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable_values
 from schema.loaders import Loaders
+from schema.rows import RowParams
+from schema.viewer import ANONYMOUS, Viewer
 from server import observability
-from server.container import Container
+from server.auth.tokens import InvalidToken
+from server.auth.viewer import Authenticator
+from server.container import Container, Scope
 from server.errors import (
     BAD_REQUEST,
     BAD_USER_INPUT,
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     QUERY_TOO_COMPLEX,
+    UNAUTHENTICATED,
     error,
     field_error,
     internal_error,
@@ -64,6 +69,9 @@ _CACHE_SIZE = 512
 _CACHEABLE_LENGTH = 16 * 1024
 #: What graphql-core says when its validation work budget runs out (not its error limit).
 _VALIDATION_ABORTED = "Validation aborted."
+INVALID_TOKEN_MESSAGE = (
+    "The access token is not valid (malformed, expired, or signed out): sign in again."
+)
 #: The request log's status for a client that left before its request was read (nginx's).
 CLIENT_CLOSED_REQUEST = 499
 
@@ -84,6 +92,7 @@ class GraphQLRequest:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    viewer: Viewer = ANONYMOUS
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +147,21 @@ class GraphQLHTTP:
         try:
             if request.method == "GET" and "query" not in request.query_params:
                 return self._ide_or_problem(request)
-            graphql_request = await self._read(request)
+            graphql_request = await self._read(request)  # transport problems answer first
+            graphql_request = replace(graphql_request, viewer=await self.viewer(request))
             payload, status = await self._run(graphql_request, request, media_type, request_id)
             observability.record_errors(payload.get("errors", ()))
         except HTTPProblem as problem:
             body = {"errors": [error(problem.message, BAD_REQUEST)]}
             observability.record_errors(body["errors"])
             return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
+        except InvalidToken:
+            # Refused before anything runs (RFC 6750, 3.1); why stays in fixed words in the log.
+            logger.info("refused a bearer token [request %s]", request_id)
+            body = {"errors": [error(INVALID_TOKEN_MESSAGE, UNAUTHENTICATED)]}
+            observability.record_errors(body["errors"])
+            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            return Response(orjson.dumps(body), 401, headers, media_type=media_type)
         except ClientDisconnect:
             # The client went away before its body was read: nothing ran and nobody is
             # left to answer. Not a server error: no traceback, no INTERNAL_SERVER_ERROR.
@@ -157,6 +174,14 @@ class GraphQLHTTP:
             status = 500 if media_type == GRAPHQL_RESPONSE else 200
             observability.record_errors(payload["errors"])
         return Response(orjson.dumps(payload), status, media_type=media_type)
+
+    async def viewer(self, request: Request) -> Viewer:
+        """Who is asking, from ``Authorization``: one statement when a token is given."""
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            return ANONYMOUS
+        authenticator = await self.container.get(Authenticator)
+        return await authenticator.viewer(await self.container.get(AsyncEngine), authorization)
 
     def _ide_or_problem(self, request: Request) -> Response:
         if self.settings.graphiql and "text/html" in request.headers.get("accept", ""):
@@ -326,7 +351,7 @@ class GraphQLHTTP:
         compares the two.
         """
         if plan is not None:
-            result = await self.run_plan(plan, operation, graphql_request.variables)
+            result = await self.run_plan(plan, operation, graphql_request)
             if result is not None:
                 return result
         read_only = operation.operation is OperationType.QUERY
@@ -336,7 +361,7 @@ class GraphQLHTTP:
         self,
         plan: OperationPlan,
         operation: OperationDefinitionNode,
-        variables: dict[str, Any] | None,
+        graphql_request: GraphQLRequest,
         *,
         strict: bool = False,
         created: dict[str, tuple[type[Any], Any]] | None = None,
@@ -346,12 +371,12 @@ class GraphQLHTTP:
         ``strict`` and ``created`` are ``FastPath.run``'s.
         """
         try:
-            async with self.container.scope() as scope:
+            async with self._scope(graphql_request) as scope:
                 reads = await scope.get(ReadConnection)
                 data = await self.fast_path.run(
                     plan,
                     operation,
-                    variables,
+                    graphql_request.variables,
                     scope,
                     reads.connection,
                     self.limits,
@@ -370,13 +395,14 @@ class GraphQLHTTP:
         *,
         read_only: bool,
     ) -> ExecutionResult:
-        async with self.container.scope() as scope:
+        async with self._scope(graphql_request) as scope:
             if read_only:
                 await _read_only(await scope.get(AsyncSession))
             context = Context(
                 scope=scope,
                 loaders=await scope.get(Loaders),
                 limits=self.limits,
+                params=await scope.get(RowParams),
                 request_id=request_id,
             )
             result = execute(
@@ -392,6 +418,12 @@ class GraphQLHTTP:
                 result = await result
             assert isinstance(result, ExecutionResult)
             return result
+
+    def _scope(self, graphql_request: GraphQLRequest) -> Scope:
+        """The request's container scope, with its viewer."""
+        scope = self.container.scope()
+        scope.provide(Viewer, graphql_request.viewer)
+        return scope
 
 
 def _failed_write(failure: WriteFailed) -> ExecutionResult:

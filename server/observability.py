@@ -142,8 +142,17 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+#: Loggers that write statements with their values at DEBUG: a password hash, a token's.
+_QUOTE_VALUES = ("aiosqlite",)
+
+
 def configure_logging(level: str = "info") -> None:
-    """JSON lines on stderr for the server's loggers, unless logging is already set up."""
+    """JSON lines on stderr for the server's loggers, unless logging is already set up.
+
+    The drivers' DEBUG lines stay off whatever the level: they quote values.
+    """
+    for name in _QUOTE_VALUES:
+        logging.getLogger(name).setLevel(logging.INFO)
     root = logging.getLogger()
     if root.handlers:
         return

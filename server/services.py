@@ -9,10 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fast_query import BaseRepository, create_engine, create_session_factory
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from schema.accounts import Accounts
 from schema.fastpath import ReadConnection
 from schema.loaders import Loaders
 from schema.resource import scopes
 from schema.rows import RowParams
+from schema.viewer import ANONYMOUS, Viewer
+from server.auth.passwords import default_passwords
+from server.auth.service import AuthService
+from server.auth.sessions import Sessions
+from server.auth.viewer import Authenticator, provide_authenticator
 from server.container import Container
 from server.observability import count_statements
 from server.settings import Settings
@@ -29,6 +35,9 @@ async def provide_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         statement_timeout=settings.db_statement_timeout,
         connect_timeout=settings.db_connect_timeout,
         pre_ping_idle=settings.db_pre_ping_idle,
+        # A failed statement's exception (logged with its traceback) leaves its values
+        # out: they may be a password hash, a refresh token's hash or someone's email.
+        hide_parameters=True,
     )
     count_statements(engine)
     try:
@@ -76,6 +85,16 @@ def provide_repository(
     return provide
 
 
+def provide_anonymous() -> Viewer:
+    return ANONYMOUS
+
+
+def provide_accounts(settings: Settings, authenticator: Authenticator) -> AuthService:
+    """The auth mutations' service, signing with the authenticator's keys."""
+    sessions = Sessions.from_settings(settings, authenticator.tokens)
+    return AuthService(default_passwords(), sessions)
+
+
 def build_container(settings: Settings) -> Container:
     container = Container()
     container.instance(Settings, settings)
@@ -83,9 +102,12 @@ def build_container(settings: Settings) -> Container:
     container.singleton(async_sessionmaker, provide_session_factory)
     container.scoped(AsyncSession, provide_session)
     container.scoped(ReadConnection, provide_read_connection)
-    # The request's values for the row scopes' parameters: none yet (a tenant or
-    # the viewer would be read from the request here).
-    container.scoped(RowParams)
+    container.singleton(Authenticator, provide_authenticator)
+    container.singleton(Accounts, provide_accounts)
+    # The request's viewer (``GraphQLHTTP`` provides it from ``Authorization``; a scope
+    # made elsewhere is anonymous), and from it the row rules' values.
+    container.scoped(Viewer, provide_anonymous)
+    container.scoped(RowParams, RowParams.of)
     for repository in REPOSITORIES:
         container.scoped(repository, provide_repository(repository))
     container.scoped(Loaders)

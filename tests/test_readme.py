@@ -15,7 +15,7 @@ from graphql import NonNullTypeNode, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.app import create_app
-from server.seed import SeedPlan, seed
+from server.seed import DEFAULT_PASSWORD, SeedPlan, admin_email, seed
 from server.settings import Settings
 from tests.api import GraphQL
 
@@ -76,12 +76,15 @@ def _values_of(data: Any, key: str) -> list[Any]:
     return []
 
 
+PLAN = SeedPlan(users=10, posts_per_user=3, comments_per_post=2)
+
+
 @pytest.fixture
 async def seeded_api(
     database_url: str, committed_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app over the test database filled with a small demo dataset (emptied afterwards)."""
-    await seed(committed_engine, SeedPlan(users=10, posts_per_user=3, comments_per_post=2))
+    await seed(committed_engine, PLAN)
     application = create_app(Settings(database_url=database_url))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -105,6 +108,9 @@ async def test_the_graphiql_session_examples_run_without_errors(
         "userId": user,
         "authorId": user,
         "roleId": ids["roles"]["nodes"][0]["id"],
+        # As `ftf seed` prints them.
+        "email": admin_email(PLAN),
+        "password": DEFAULT_PASSWORD,
     }
 
     for document in blocks:
@@ -114,6 +120,10 @@ async def test_the_graphiql_session_examples_run_without_errors(
         variables = {name: values[name] for name in declared if name in values}
         data = await graphql.data(document, variables)
         assert data, document
+        if "login" in data:
+            # Pasted into the Headers pane: every request after this one is the admin's.
+            token = data["login"]["accessToken"]
+            seeded_api.headers["Authorization"] = f"Bearer {token}"
         if "createPost" in data:
             values["postId"] = data["createPost"]["id"]
         if "after" in declared:
@@ -122,4 +132,5 @@ async def test_the_graphiql_session_examples_run_without_errors(
             assert cursor is not None
             await graphql.data(document, variables | {"after": cursor})
 
+    assert "Authorization" in seeded_api.headers
     assert "postId" in values

@@ -28,10 +28,12 @@ from graphql import (
     parse,
     print_ast,
 )
+from starlette.requests import Request
 
 from schema.fastpath import OperationPlan, lookup_field
 from schema.ids import to_global_id
 from schema.resource import by_model
+from schema.viewer import Viewer
 from server.graphql_http import GraphQLHTTP, GraphQLRequest
 from server.observability import current_request
 
@@ -94,7 +96,25 @@ def aside() -> Iterator[None]:
         verifying.reset(verifying_token)
 
 
-class VerifyingGraphQLHTTP(GraphQLHTTP):
+#: The tests' stand-in for an admin, sent as ``Authorization: Bearer test-admin``. The
+#: tests written before authorization (section 8) send it: an admin sees every row and
+#: may do everything, so they still check what they checked. Its user id matches no row,
+#: so it owns nothing. Tests of authorization sign in for real (``tests/server/auth``).
+TEST_ADMIN_TOKEN = "test-admin"
+TEST_ADMIN = Viewer(user_id=0, roles=frozenset({"admin"}))
+AS_TEST_ADMIN = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+
+
+class AdminTokenGraphQLHTTP(GraphQLHTTP):
+    """``/graphql`` that also knows the tests' admin token; every other token is checked."""
+
+    async def viewer(self, request: Request) -> Viewer:
+        if request.headers.get("authorization") == f"Bearer {TEST_ADMIN_TOKEN}":
+            return TEST_ADMIN
+        return await super().viewer(request)
+
+
+class VerifyingGraphQLHTTP(AdminTokenGraphQLHTTP):
     """``/graphql`` that checks every fast-path answer against the resolvers."""
 
     async def execute(
@@ -108,8 +128,7 @@ class VerifyingGraphQLHTTP(GraphQLHTTP):
         if plan is None:
             return await super().execute(document, operation, graphql_request, request_id, None)
         created: Created = {}
-        variables = graphql_request.variables
-        result = await self.run_plan(plan, operation, variables, strict=True, created=created)
+        result = await self.run_plan(plan, operation, graphql_request, strict=True, created=created)
         if result is None:  # the fast path declined: the resolvers answer alone
             return await super().execute(document, operation, graphql_request, request_id, None)
         if result.errors:  # a create that failed after it may have written: not retried
@@ -167,7 +186,7 @@ class VerifyingGraphQLHTTP(GraphQLHTTP):
                 + "\n".join(fragments)
             )
             values = {**(graphql_request.variables or {}), "fqVerifyId": back.id}
-            request = GraphQLRequest(query, values, "FqVerify", None)
+            request = GraphQLRequest(query, values, "FqVerify", None, graphql_request.viewer)
             with aside():
                 expected = await self.resolve(parse(query), request, request_id, read_only=True)
             if expected.errors or expected.data is None:

@@ -91,12 +91,13 @@ def join_to_ones(
         target = kind.model
         name = f"to_one_{foreign_key}"
         seen = source.criteria(target, kind.trashed)
+        scopes = source.scopes
         joined: Any
         if seen is None:
             joined = aliased(target, name=name)
-            found = {column: getattr(joined, column) for column in columns}
+            found = {column: scopes.column(target, column, joined) for column in columns}
         else:
-            selected = [getattr(target, column) for column in sorted(columns)]
+            selected = [scopes.column(target, column).label(column) for column in sorted(columns)]
             joined = select(*selected).where(seen).subquery(name)
             found = {column: joined.c[column] for column in columns}
         statement = statement.outerjoin(joined, found["id"] == rows.c[foreign_key])

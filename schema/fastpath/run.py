@@ -150,7 +150,7 @@ class Runner:
         at = [columns.index(name) for name in order.names]
 
         def cursor(row: Row) -> str:
-            return encode_position(order, [row[index] for index in at])
+            return encode_position(order, order.sort_values([row[index] for index in at]))
 
         pages: list[list[Row]] = []
         infos: list[dict[str, Any]] = []

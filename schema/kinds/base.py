@@ -86,11 +86,13 @@ def relation_trashed(*, to_many: bool) -> Trashed:
     """Which soft-deleted rows a relation reaches: the one place this rule is written.
 
     A to-one relation resolves to its row even when that row is soft-deleted
-    (``Post.author``), so it, its join and a filter on it see trashed rows; a
+    (``Post.author``), for every viewer (``Trashed.RELATED``: the rule on who
+    may ask for trashed rows does not apply), so it, its join and a filter on
+    it see trashed rows; a
     to-many relation (``User.posts``, ``posts: {some: ...}``) sees live rows
     only, unless its own ``trashed`` argument says otherwise.
     """
-    return Trashed.WITHOUT if to_many else Trashed.WITH
+    return Trashed.WITHOUT if to_many else Trashed.RELATED
 
 
 def relationship(relation: QueryableAttribute[Any]) -> RelationshipProperty[Any]:

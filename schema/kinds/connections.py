@@ -67,7 +67,7 @@ class ConnectionArgs:
         rows: Rows,
         default_trashed: Trashed = Trashed.WITHOUT,
     ) -> ConnectionArgs:
-        order = OrderSpec.of(arguments.get("order_by"))
+        order = OrderSpec.of(arguments.get("order_by")).seen_as(rows.seen(model))
         request = PageRequest.of(
             first=arguments.get("first"),
             after=arguments.get("after"),

@@ -13,12 +13,14 @@ the first attempt.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Insert, and_, bindparam, insert, select, true
 
 from fast_query import IntegrityViolation, Scopes, connection_transaction
+from schema.authorization import CreateRule
 from schema.context import Info
+from schema.errors import UserInputError
 from schema.fastpath.plan import ObjectPlan, RootField
 from schema.fastpath.reads import table_of
 from schema.fastpath.run import Fallback, Runner
@@ -29,22 +31,73 @@ from schema.transaction import write
 from schema.validation import InputSpec, RowCheck, check_params, row_exists
 
 
+class Derived(Protocol):
+    """An input field outside the spec whose column values a service makes (a password's hash).
+
+    The fast path has no services: a create given such a field declines it.
+    """
+
+    def given(self, data: Any) -> bool: ...
+
+    async def problems(self, info: Info, data: Any, prefix: str = "input") -> dict[str, str]: ...
+
+    async def values(self, info: Info, data: Any) -> dict[str, Any]: ...
+
+
+async def derived_values(
+    info: Info, spec: InputSpec, derived: Sequence[Derived], data: Any
+) -> dict[str, Any]:
+    """The column values of the derived fields ``data`` gives, made before any transaction.
+
+    Making them may take a while (a hash, some 30 ms of CPU), so no lock is
+    held meanwhile. Everything is checked first, the spec's row checks
+    included, and every problem reported at once; the create checks the
+    spec again in its transaction, against what committed meanwhile.
+    """
+    given = [field for field in derived if field.given(data)]
+    if not given:
+        return {}
+    problems: dict[str, str] = {}
+    try:
+        await spec.values(data, info.context.loaders.rows)
+    except UserInputError as exc:
+        problems.update(exc.fields)
+    for field in given:
+        problems.update(await field.problems(info, data))
+    if problems:
+        raise UserInputError(problems)
+    values: dict[str, Any] = {}
+    for field in given:
+        values.update(await field.values(info, data))
+    return values
+
+
 class Create(ObjectRoot):
     """``createUser(input: CreateUserInput!): User``."""
 
     writes = True
 
-    def __init__(self, resource: Resource[Any], spec: InputSpec) -> None:
+    def __init__(
+        self,
+        resource: Resource[Any],
+        spec: InputSpec,
+        rule: CreateRule,
+        derived: Sequence[Derived] = (),
+    ) -> None:
         self.resource = resource
         self.model = resource.model
         self.spec = spec
+        self.rule = rule
+        self.derived = tuple(derived)
 
     def field(self, node: Any, input_type: Any, description: str) -> Any:
         async def resolve(info: Info, input: Any) -> Any:
+            input = self.rule.authorize(info.context.params.values, input)
             repository = await info.context.service(self.resource.repository)
+            derived = await derived_values(info, self.spec, self.derived, input)
             async with write(info, repository.session, self.spec):
                 values = await self.spec.values(input, info.context.loaders.rows)
-                return await repository.create(**values)
+                return await repository.create(**values, **derived)
 
         parameters = [INFO, argument("input", input_type, "The new row's fields.", REQUIRED)]
         return make_field(resolve, parameters, node | None, description, self)
@@ -54,12 +107,22 @@ class Create(ObjectRoot):
         assert field.definition is not None and isinstance(field.plan, ObjectPlan)
         plan = field.plan
         arguments = runner.arguments(field.definition, field.node)
-        cleaned = await self.spec.clean(arguments["input"])
+        if any(derived.given(arguments["input"]) for derived in self.derived):
+            raise Fallback("a derived field")  # its values need a service
+        try:
+            given = self.rule.authorize(runner.rows.params, arguments["input"])
+        except Exception as exc:  # refused: the resolvers report it, having written nothing
+            raise Fallback("not allowed") from exc
+        cleaned = await self.spec.clean(given)
         if cleaned.problems:
             raise Fallback("invalid input")
         names = sorted(cleaned.values)
         checks = [check for _path, check in cleaned.checks]
         columns = sorted(plan.columns())
+        if not set(columns) <= set(table_of(self.model).c.keys()):
+            # A computed column (``viewerCanUpdate``) of a row not yet written: the
+            # resolvers create it and read it back.
+            raise Fallback("a computed column")
         scopes = runner.rows.scopes
         shape = (
             self.model,

@@ -10,7 +10,9 @@ import strawberry
 
 import models
 from repositories import CommentRepository
+from repositories.rules import ADMIN
 from schema import crud, fields
+from schema.authorization import CreateRule
 from schema.filters import DateTimeFilter, IDFilter, StringFilter
 from schema.node import Node, node_id
 from schema.ordering import OrderDirection
@@ -73,6 +75,7 @@ class Comment(Node):
     body: str
     created_at: datetime
     updated_at: datetime
+    viewer_can_update, viewer_can_delete = fields.viewer_can(COMMENT)
     post = fields.parent("post_id", models.Post, PostRef, "The post, even if soft-deleted.")
     author = fields.parent(
         "user_id", models.User, UserRef, "The comment's author, even if soft-deleted."
@@ -86,7 +89,9 @@ class Comment(Node):
 @strawberry.input(description="A new comment.")
 class CreateCommentInput:
     post_id: strawberry.ID
-    author_id: strawberry.ID
+    author_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The author; left out, the viewer."
+    )
     body: str
 
 
@@ -108,8 +113,16 @@ comment = fields.lookup(COMMENT, Comment, "The comment with this ID.")
 comments = fields.listing(
     COMMENT, Comment, CommentFilter, CommentOrder, "Comments, a page at a time."
 )
+#: Any signed-in viewer comments as itself, on a post it sees; admins for anyone.
+CREATES_COMMENT = CreateRule(owner="author_id", others=ADMIN)
+
 create_comment = crud.create(
-    COMMENT, Comment, CreateCommentInput, COMMENT_INPUT, "Create a comment."
+    COMMENT,
+    Comment,
+    CreateCommentInput,
+    COMMENT_INPUT,
+    "Create a comment (as the viewer) on a post the viewer sees.",
+    CREATES_COMMENT,
 )
 update_comment = crud.update(
     COMMENT, Comment, UpdateCommentInput, COMMENT_INPUT, "Change a comment's text."

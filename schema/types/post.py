@@ -10,7 +10,9 @@ import strawberry
 
 import models
 from repositories import PostRepository
+from repositories.rules import ADMIN, EDITOR
 from schema import crud, fields
+from schema.authorization import CreateRule
 from schema.filters import BooleanFilter, DateTimeFilter, IDFilter, StringFilter
 from schema.node import Node, node_id
 from schema.ordering import OrderDirection
@@ -82,6 +84,7 @@ class Post(Node):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = strawberry.field(description="Set when soft-deleted.")
+    viewer_can_update, viewer_can_delete = fields.viewer_can(POST)
     author = fields.parent(
         "user_id", models.User, UserRef, "The post's author, even if soft-deleted."
     )
@@ -96,7 +99,9 @@ class Post(Node):
 
 @strawberry.input(description="A new post.")
 class CreatePostInput:
-    author_id: strawberry.ID
+    author_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The author; left out, the viewer."
+    )
     title: str
     body: str
     published: bool | None = False
@@ -121,7 +126,12 @@ POST_INPUT = InputSpec(
 
 post = fields.lookup(POST, Post, "The post with this ID.")
 posts = fields.listing(POST, Post, PostFilter, PostOrder, "Posts, a page at a time.")
-create_post = crud.create(POST, Post, CreatePostInput, POST_INPUT, "Create a post.")
+#: Any signed-in viewer writes as itself; editors and admins for anyone.
+CREATES_POST = CreateRule(owner="author_id", others=EDITOR | ADMIN)
+
+create_post = crud.create(
+    POST, Post, CreatePostInput, POST_INPUT, "Create a post (as the viewer).", CREATES_POST
+)
 update_post = crud.update(POST, Post, UpdatePostInput, POST_INPUT, "Change a post.")
 delete_post = crud.delete(POST, Post, "Soft-delete a post: returns it with `deletedAt` set.")
 restore_post = crud.restore(POST, Post, "Undo a post's soft delete.")

@@ -11,7 +11,9 @@ import strawberry
 
 import models
 from repositories import RoleRepository, UserRepository
+from repositories.rules import ADMIN
 from schema import crud, fields
+from schema.authorization import CreateRule, require
 from schema.context import Info
 from schema.filters import IDFilter, StringFilter
 from schema.node import Node, node_id
@@ -76,10 +78,13 @@ MEMBERSHIP = InputSpec(models.User, {"user_id": Reference(USER), "role_id": Refe
 
 role = fields.lookup(ROLE, Role, "The role with this ID.")
 roles = fields.listing(ROLE, Role, RoleFilter, RoleOrder, "Roles, a page at a time.")
-create_role = crud.create(ROLE, Role, CreateRoleInput, ROLE_INPUT, "Create a role.")
+create_role = crud.create(
+    ROLE, Role, CreateRoleInput, ROLE_INPUT, "Create a role (admins).", CreateRule(ADMIN)
+)
 
 
 async def _membership(info: Info, user_id: str, role_id: str, *, assign: bool) -> Any:
+    require(info.context.params.values, ADMIN)
     users = await info.context.service(UserRepository)
     async with write(info, users.session):
         keys = await MEMBERSHIP.values(

@@ -10,8 +10,12 @@ import strawberry
 
 import models
 from repositories import UserRepository
+from repositories.rules import ADMIN
 from schema import crud, fields
+from schema.accounts import PASSWORD
+from schema.authorization import CreateRule
 from schema.filters import DateTimeFilter, IDFilter, StringFilter
+from schema.kinds.create import Create
 from schema.node import Node, node_id
 from schema.ordering import OrderDirection
 from schema.resource import register
@@ -66,10 +70,13 @@ class UserFilter:
 class User(Node):
     id: strawberry.ID = node_id("User")
     name: str
-    email: str
+    email: str | None = fields.masked(
+        models.User, "email", "The user's email: null unless the viewer is this user or an admin."
+    )
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = strawberry.field(description="Set when soft-deleted.")
+    viewer_can_update, viewer_can_delete = fields.viewer_can(USER)
     posts = fields.children(
         models.User.posts, PostRef, PostFilterRef, PostOrderRef, "The user's posts.", trashed=True
     )
@@ -87,6 +94,10 @@ class User(Node):
 class CreateUserInput:
     name: str
     email: str
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="8 to 128 characters; left out, the user cannot log in.",
+    )
 
 
 @strawberry.input(description="Changes to a user; fields left out stay as they are.")
@@ -99,7 +110,10 @@ USER_INPUT = InputSpec(models.User, {"name": Text(1, 100), "email": Email()})
 
 user = fields.lookup(USER, User, "The user with this ID.")
 users = fields.listing(USER, User, UserFilter, UserOrder, "Users, a page at a time.")
-create_user = crud.create(USER, User, CreateUserInput, USER_INPUT, "Create a user.")
+# A password is a derived field: stored as its hash (schema.accounts.Password).
+create_user = Create(USER, USER_INPUT, CreateRule(ADMIN), derived=[PASSWORD]).field(
+    User, CreateUserInput, "Create a user (admins)."
+)
 update_user = crud.update(USER, User, UpdateUserInput, USER_INPUT, "Change a user.")
 delete_user = crud.delete(USER, User, "Soft-delete a user: returns it with `deletedAt` set.")
-restore_user = crud.restore(USER, User, "Undo a user's soft delete.")
+restore_user = crud.restore(USER, User, "Undo a user's soft delete (admins).", ADMIN)

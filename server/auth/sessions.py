@@ -136,6 +136,23 @@ class Sessions:
         user_id: int = (await db.execute(owner)).scalar_one()
         return await self._pair(db, user_id, session_id, now)
 
+    async def renew(
+        self, db: Database, user_id: int, session_id: int, *, now: datetime | None = None
+    ) -> TokenPair:
+        """A new pair in ``session_id`` without a refresh token (``changePassword``).
+
+        It counts as a rotation: the session's unused refresh token is used
+        from now on, so one session still has one chain, and that token
+        coming back is a reuse like any other.
+        """
+        now = now or utcnow()
+        await db.execute(
+            update(_tokens)
+            .where(_tokens.c.session_id == session_id, _tokens.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return await self._pair(db, user_id, session_id, now)
+
     async def _refusal(self, db: Database, token_hash: str, now: datetime) -> InvalidToken:
         """Why a refresh token matched nothing; a reused one ends its session first."""
         found = (

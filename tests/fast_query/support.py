@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fast_query import QueryBuilder
+import repositories
+from fast_query import ColumnRule, QueryBuilder
 from models import Comment, Post, Role, User, user_roles
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -148,3 +149,31 @@ def where_clause(query: QueryBuilder[Any], dialect: str = "sqlite") -> str:
 async def users_named(query: QueryBuilder[User]) -> list[str]:
     """The names of the users ``query`` finds, in id order."""
     return [user.name for user in await query.order_by("id").get()]
+
+
+# -- the app's repositories, without the app's rules ----------------------------------
+# fast_query's tests exercise the generic repository on the app's models; the rules of
+# section 8 (scopes, masks, write rules) are the app's, tested in tests/schema.
+
+
+class UserRepository(repositories.UserRepository):
+    trashed_scope = None  # type: ignore[assignment]
+    masks: ClassVar[dict[str, ColumnRule]] = {}
+    can_update = None  # type: ignore[assignment]
+    can_delete = None  # type: ignore[assignment]
+
+
+class PostRepository(repositories.PostRepository):
+    scope = None  # type: ignore[assignment]
+    trashed_scope = None  # type: ignore[assignment]
+    can_update = None  # type: ignore[assignment]
+    can_delete = None  # type: ignore[assignment]
+
+
+class CommentRepository(repositories.CommentRepository):
+    scope = None  # type: ignore[assignment]
+    can_update = None  # type: ignore[assignment]
+    can_delete = None  # type: ignore[assignment]
+
+
+RoleRepository = repositories.RoleRepository

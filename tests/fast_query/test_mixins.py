@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fast_query import SoftDeletesMixin, TimestampMixin, Trashed, utcnow
 from models import Comment, Post, Role, User
-from repositories import RoleRepository, UserRepository
-from tests.fast_query.support import EPOCH
+from tests.fast_query.support import EPOCH, RoleRepository, UserRepository
 
 
 def test_the_models_mix_in_what_they_should() -> None:

@@ -22,9 +22,15 @@ from fast_query import (
     utcnow,
 )
 from models import Comment, Post, Role, User, user_roles
-from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
 from tests.conftest import StatementCounter
-from tests.fast_query.support import EPOCH, Blog
+from tests.fast_query.support import (
+    EPOCH,
+    Blog,
+    CommentRepository,
+    PostRepository,
+    RoleRepository,
+    UserRepository,
+)
 
 
 async def rows_in(session: AsyncSession, model: type[Any]) -> int:

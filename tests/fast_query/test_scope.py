@@ -22,9 +22,8 @@ from fast_query import (
     where_all,
 )
 from models import Post, Role, User
-from repositories import CommentRepository, RoleRepository, UserRepository
 from tests.conftest import StatementCounter
-from tests.fast_query.support import Blog
+from tests.fast_query.support import Blog, CommentRepository, RoleRepository, UserRepository
 
 # Every test here reads one blog, seeded once for the module (see conftest.py).
 SEEDED_ONCE = True
@@ -67,8 +66,8 @@ def names(users: list[User]) -> list[str]:
 def test_scopes_of_repositories() -> None:
     assert SCOPES.scope_of(User) is HIDE_USER
     assert SCOPES.scope_of(Role) is None
-    assert SCOPES.key(User) is HIDE_USER
-    assert SCOPES.key(Role) is None
+    assert SCOPES.key(User) == (HIDE_USER, None, (), ())
+    assert SCOPES.key(Role) == (None, None, (), ())
     assert Scopes.of([ScopedUsers]).scope_of(Post) is None
     assert ScopedUsers(session=None).scopes.scope_of(User) is HIDE_USER  # type: ignore[arg-type]
     assert UserRepository(session=None).scopes.scope_of(User) is None  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from fast_query import SerializedAsyncSession, create_session_factory
 from models import Role, User
-from repositories import RoleRepository, UserRepository
+from tests.fast_query.support import RoleRepository, UserRepository
 
 
 class Overlap:

@@ -18,7 +18,7 @@ from fast_query import (
     transaction,
 )
 from models import Post, Role, User
-from repositories import RoleRepository, UserRepository
+from tests.fast_query.support import RoleRepository, UserRepository
 
 SessionMaker = Callable[[], AsyncSession]
 

@@ -15,7 +15,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, at, insert_dataset
 from tests.schema.support import bulk_insert_dataset, crowd_rows
-from tests.verify import VerifyingGraphQLHTTP
+from tests.verify import TEST_ADMIN_TOKEN, AdminTokenGraphQLHTTP, VerifyingGraphQLHTTP
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ async def unverified_app(database_url: str) -> AsyncIterator[Starlette]:
     resolvers, and a write committed in between makes the two differ with
     nothing wrong. Use it with ``committed_engine``, which empties the tables.
     """
-    application = create_app(Settings(database_url=database_url))
+    application = create_app(Settings(database_url=database_url), endpoint=AdminTokenGraphQLHTTP)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -73,9 +73,12 @@ async def empty_tables(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def client(app: Starlette, committed_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the app; every table is emptied after the test."""
+    """An HTTP client of the app, as the tests' admin; every table is emptied after the test."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    headers = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
         yield http
 
 

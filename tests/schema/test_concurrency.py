@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from tests.api import Dataset, GraphQL, gid, insert_dataset, iso, snapshot
+from tests.verify import AS_TEST_ADMIN
 
 CLIENTS = 20
 T = TypeVar("T")
@@ -33,7 +34,11 @@ async def clients(app: Starlette, count: int = CLIENTS) -> AsyncIterator[list[Gr
     async with AsyncExitStack() as stack:
         made = []
         for _ in range(count):
-            http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+            http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://test",
+                headers=AS_TEST_ADMIN,
+            )
             made.append(GraphQL(await stack.enter_async_context(http)))
         yield made
 

@@ -233,13 +233,11 @@ async def test_query_too_complex_over_the_token_limit(gql: GraphQL) -> None:
 class BrokenUsers(UserRepository):
     """A repository whose lookups fail the way a bug or a driver would."""
 
-    async def find(
-        self, id: Any, *, trashed: Trashed = Trashed.WITHOUT, for_update: bool = False
-    ) -> Any:
+    async def find_checked(self, id: Any, rule: Any, *, trashed: Trashed = Trashed.WITHOUT) -> Any:
         raise RuntimeError("secret detail: SELECT password FROM users")
 
 
-# updateUser looks its row up with the repository's `find`; queries may not (the fast path).
+# updateUser looks its row up with the repository's `find_checked`; queries may not (the fast path).
 BROKEN_THEN_FINE = (
     'mutation($id: ID!) { updateUser(id: $id, input: {name: "Changed"}) { name } '
     'createRole(input: {name: "auditor"}) { name } }'

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from schema.fastpath import ReadConnection
 from tests.api import Dataset, GraphQL, StatementCounter, gid
+from tests.verify import AS_TEST_ADMIN
 
 
 async def test_a_query_on_the_fast_path_makes_no_session(
@@ -24,7 +25,9 @@ async def test_a_query_on_the_fast_path_makes_no_session(
         raise AssertionError("the fast path made a session")
 
     transport = httpx.ASGITransport(app=unverified_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=AS_TEST_ADMIN
+    ) as http:
         gql = GraphQL(http)
         with unverified_app.state.container.override(AsyncSession, factory=no_session):
             data = await gql.data("{ users(first: 2) { nodes { name posts { totalCount } } } }")
@@ -114,7 +117,9 @@ async def test_a_plan_of_several_reads_takes_one_snapshot_on_sqlite(
         seen.append(statement.strip().split()[0].upper())
 
     transport = httpx.ASGITransport(app=unverified_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=AS_TEST_ADMIN
+    ) as http:
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:
             assert await GraphQL(http).data(query)

@@ -10,7 +10,7 @@ assertions below check what they agree on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from fast_query import RowScope
 from models import Post, User
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
 from schema.rows import RowParams
+from schema.viewer import Viewer
 from tests.api import Dataset, GraphQL, StatementCounter, gid, snapshot
 
 
@@ -33,14 +34,21 @@ def kept_comments(comments: Any) -> Any:
     return exists(select(User.id).where(User.id == comments.user_id, kept_users(User)))
 
 
+def probe_params(hidden: str) -> Callable[[Viewer], RowParams]:
+    """The request's values (its viewer's) plus ``probe_hidden``: the user to hide."""
+
+    def provide(viewer: Viewer) -> RowParams:
+        return RowParams({**viewer.params(), "probe_hidden": hidden}, viewer)
+
+    return provide
+
+
 @pytest.fixture
 def hide(app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Scopes that hide the user named by ``probe_hidden`` (Dee) and her comments."""
     monkeypatch.setattr(UserRepository, "scope", RowScope(kept_users))
     monkeypatch.setattr(CommentRepository, "scope", RowScope(kept_comments))
-    with app.state.container.override(
-        RowParams, factory=lambda: RowParams({"probe_hidden": "Dee Quiet"})
-    ):
+    with app.state.container.override(RowParams, factory=probe_params("Dee Quiet")):
         yield
 
 
@@ -124,9 +132,7 @@ async def test_a_to_one_relation_to_a_hidden_row_never_shows_it(
     # Only users are scoped: Dee's comment stays, its author is hidden. The
     # relation and a filter on it find no row, as for a missing one.
     monkeypatch.setattr(UserRepository, "scope", RowScope(kept_users))
-    with app.state.container.override(
-        RowParams, factory=lambda: RowParams({"probe_hidden": "Dee Quiet"})
-    ):
+    with app.state.container.override(RowParams, factory=probe_params("Dee Quiet")):
         filtered = await gql.data(
             '{ comments(where: {author: {name: {eq: "Dee Quiet"}}}) { totalCount } }'
         )
@@ -189,9 +195,7 @@ async def test_a_scope_keeps_the_statement_count_and_the_statement_cache(
     templates = app.state.graphql.fast_path.templates
     counts, sizes, answers = [], [], []
     for hidden in ("Dee Quiet", "Bob Builder", "Dee Quiet"):
-        with app.state.container.override(
-            RowParams, factory=lambda hidden=hidden: RowParams({"probe_hidden": hidden})
-        ):
+        with app.state.container.override(RowParams, factory=probe_params(hidden)):
             before = sql.count
             with sql:
                 answers.append(await gql.data(query))

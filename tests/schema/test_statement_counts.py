@@ -16,6 +16,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, gid
 from tests.schema.support import CROWD_USERS, crowd_comments_of, crowd_posts_of
+from tests.verify import AdminTokenGraphQLHTTP
 
 
 @pytest.fixture(scope="module", params=["fast-path", "resolvers"])
@@ -32,7 +33,7 @@ async def app(mode: str, database_url: str) -> AsyncIterator[Starlette]:
     would count the statements of both.)
     """
     settings = Settings(database_url=database_url, graphql_fast_path=mode == "fast-path")
-    application = create_app(settings)
+    application = create_app(settings, endpoint=AdminTokenGraphQLHTTP)
     async with application.router.lifespan_context(application):
         yield application
 

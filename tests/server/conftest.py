@@ -25,19 +25,23 @@ from server.settings import Settings
 from tests.conftest import REQUIRE_POSTGRES, in_thread
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 from tests.schema.conftest import app, blog, client, gql
+from tests.server.processes import ftf_serve
+from tests.verify import AS_TEST_ADMIN, AdminTokenGraphQLHTTP
 
-__all__ = ["app", "blog", "client", "gql", "serve"]
+__all__ = ["app", "blog", "client", "ftf_serve", "gql", "serve"]
 
 Serve = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    """An app with ``settings``, started (lifespan), and an HTTP client of it."""
-    application = create_app(settings)
+    """An app with ``settings``, started (lifespan), and a client of it as the tests' admin."""
+    application = create_app(settings, endpoint=AdminTokenGraphQLHTTP)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=AS_TEST_ADMIN
+        ) as http:
             yield application, http
 
 

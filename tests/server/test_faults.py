@@ -11,13 +11,10 @@ deadline around each polling loop.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,9 +31,10 @@ from server.errors import INTERNAL_MESSAGE, TIMEOUT_MESSAGE
 from server.health import HEALTH_TIMEOUT
 from server.settings import Settings
 from tests.api import StatementCounter
-from tests.conftest import FTF, in_thread
-from tests.pg_cluster import PgCluster, free_port
+from tests.conftest import in_thread
+from tests.pg_cluster import PgCluster
 from tests.server.conftest import running
+from tests.server.processes import StartServer, eventually
 
 #: No request of these tests may take longer: a hang fails the test, never CI.
 HANG = 20.0
@@ -104,17 +102,6 @@ def emails(response: httpx.Response) -> list[str]:
     body = response.json()
     assert "errors" not in body, body["errors"]
     return [node["email"] for node in body["data"]["users"]["nodes"]]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> int:
-    """Poll ``check`` every 0.05 s until it holds; how many polls it took. Fails at the deadline."""
-    deadline = time.monotonic() + seconds
-    polls = 1
-    while not await check():
-        assert time.monotonic() < deadline, f"still not true after {seconds} s"
-        await asyncio.sleep(0.05)
-        polls += 1
-    return polls
 
 
 async def healthy(http: httpx.AsyncClient) -> bool:
@@ -387,72 +374,6 @@ async def test_a_request_that_gets_no_connection_in_time_fails_cleanly(
 
 
 # -- graceful shutdown ---------------------------------------------------------------
-
-
-class Server:
-    """``ftf serve`` in a subprocess (a process group of its own), logging to a file."""
-
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process = process
-        self.port = port
-        self.log = log
-        self.base_url = f"http://127.0.0.1:{port}"
-
-    def refuses_connections(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return False
-        except ConnectionRefusedError:
-            return True
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-5000:]
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-
-StartServer = Callable[..., Awaitable[Server]]
-
-
-@pytest.fixture
-def ftf_serve(tmp_path: Path) -> Iterator[StartServer]:
-    """``await ftf_serve(database_url, *options)``: a running ``ftf serve``, killed at the end."""
-    started: list[Server] = []
-
-    async def start(database_url: str, *options: str) -> Server:
-        port = free_port()
-        log = tmp_path / f"serve-{port}.log"
-        env = {**os.environ, "DATABASE_URL": database_url}
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [str(FTF), "serve", "--port", str(port), *options],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=tmp_path,
-                env=env,
-                start_new_session=True,
-            )
-        server = Server(process, port, log)
-        started.append(server)
-
-        async def up() -> bool:
-            assert process.poll() is None, f"ftf serve exited:\n{server.output()}"
-            try:
-                async with httpx.AsyncClient(base_url=server.base_url, timeout=2) as http:
-                    return (await http.get("/health")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(up, 30)
-        return server
-
-    yield start
-    for server in started:
-        server.kill()
 
 
 async def server_connections(url: str) -> int:
