@@ -1,11 +1,12 @@
 """``python -m bench``: prepare the data, start both services, load them in turn, report.
 
 Per database: the standard data set (seeded once), statement counts
-in-process, then our server and the floor (one uvicorn worker each), a
-byte-for-byte check that they answer alike, and for each workload a warm-up
-and a measured wrk run against ours, then against the floor. W6 and W7 are
-also timed on our server alone with one connection. Both services stop at
-the end, on an error and on Ctrl-C.
+in-process (anonymous and signed in as the seeded admin), then our server and
+the floor (one uvicorn worker each), a byte-for-byte check that they answer
+each viewer alike, and for each workload and viewer a warm-up and a measured
+wrk run against ours, then against the floor, with the same ``Authorization``
+header. W6 and W7 are also timed on our server alone with one connection.
+Both services stop at the end, on an error and on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from types import FrameType
 
 from bench import dataset, load, report, services, statements, verify
 from bench.dataset import Kind, Target
+from bench.viewers import VIEWERS, AdminSession, Credentials, LoginFailed, Viewer, label
 from bench.workloads import Workload, select
 
 SOLO = ("W6", "W7-first", "W7")  # the latency targets: one request on its own
@@ -43,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workloads", help="comma-separated, e.g. W1,W3,W7 (W7 brings W7-first); default all"
     )
     parser.add_argument(
+        "--viewer",
+        choices=[*VIEWERS, "both"],
+        default="both",
+        help="anonymous (no Authorization header), signed in as the seeded admin, or both",
+    )
+    parser.add_argument(
         "--no-floor", action="store_true", help="measure our server only (no ratio, no check)"
     )
     parser.add_argument(
@@ -57,6 +65,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.selected = select(args.workloads.split(",") if args.workloads else None)
     except ValueError as exc:
         parser.error(str(exc))
+    args.viewers = VIEWERS if args.viewer == "both" else (args.viewer,)
+    if not any(set(args.viewers) & set(workload.viewers) for workload in args.selected):
+        names = ", ".join(workload.name for workload in args.selected)
+        parser.error(f"{names}: nothing to measure as {args.viewer} (W4 needs a signed-in viewer)")
     return args
 
 
@@ -67,10 +79,18 @@ def measure(
     log(f"{target.kind}: rows used: {dataset.describe(params)}")
     version = dataset.server_version(target)
     bodies = {workload.name: workload.body(params) for workload in workloads}
+    viewers: tuple[Viewer, ...] = args.viewers
+    by_viewer = {v: [w for w in workloads if v in w.viewers and v in viewers] for v in VIEWERS}
     environment = {**os.environ, **services.server_environment(target)}
-    log(f"{target.kind}: counting statements in-process")
-    counts = statements.count(environment, bodies)
-    run = report.DatabaseRun(target.kind, version)
+    admin = Credentials(params.admin_id, params.admin_email, dataset.SEED_PASSWORD)
+    log(f"{target.kind}: counting statements in-process, anonymous and as {admin.email}")
+    # Both viewers are counted whatever --viewer says: the contract bounds their difference.
+    counts = statements.count(
+        environment,
+        {v: {w.name: bodies[w.name] for w in workloads if v in w.viewers} for v in VIEWERS},
+        admin,
+    )
+    run = report.DatabaseRun(target.kind, version, viewers, statements=counts)
 
     with ExitStack() as stack:
         server = services.start_server(target)
@@ -80,52 +100,94 @@ def measure(
             floor = services.start_floor(target)
             stack.callback(floor.stop)
         server.wait_ready()
+        session = AdminSession(server.base_url, admin)
+        measured = args.warmup + args.duration
+
+        def headers(viewer: Viewer) -> dict[str, str]:
+            """The viewer's header, with a token that outlives the next measurement."""
+            return {} if viewer == "anonymous" else session.headers(valid_for=measured)
+
+        sizes: dict[tuple[Viewer, str], int] = {}
         if floor is not None:
             floor.wait_ready()
-            log(f"{target.kind}: checking that both answer the same bytes")
-            sizes = verify.check(workloads, params, server.base_url, floor.base_url)
-            log(f"{target.kind}: identical; bytes per response: {sizes}")
-        else:
-            sizes = {}
+            for viewer in viewers:
+                if not by_viewer[viewer]:
+                    continue
+                log(f"{target.kind}: checking that both answer the same bytes ({viewer})")
+                checked = verify.check(
+                    by_viewer[viewer],
+                    params,
+                    server.base_url,
+                    floor.base_url,
+                    viewer,
+                    headers(viewer),
+                )
+                log(f"{target.kind}: identical ({viewer}); bytes per response: {checked}")
+                sizes.update({(viewer, name): size for name, size in checked.items()})
         log(
             f"{target.kind}: our server on :{server.port}, floor on :{floor.port if floor else '–'}"
         )
 
         def drive(
-            service: services.Service, url: str, body: bytes, label: str, connections: int
+            service: services.Service,
+            url: str,
+            body: bytes,
+            name: str,
+            connections: int,
+            viewer: Viewer,
         ) -> load.LoadResult:
             settings = {"connections": connections, "threads": args.threads}
+            sent = headers(viewer)
             if args.warmup:
-                load.run(url, body, seconds=args.warmup, label=f"{label}-warmup", **settings)
-            result = load.run(url, body, seconds=args.duration, label=label, **settings)
+                load.run(
+                    url, body, seconds=args.warmup, label=f"{name}-warmup", headers=sent, **settings
+                )
+            result = load.run(
+                url, body, seconds=args.duration, label=name, headers=sent, **settings
+            )
             service.check_alive()
             return result
 
         for workload in workloads:
             body = bodies[workload.name]
-            label = f"{target.kind}-{workload.name}"
-            log(f"{target.kind}: {workload.name} ({workload.summary})")
-            ours = drive(server, f"{server.base_url}/graphql", body, label, args.connections)
-            floor_result = None
-            if floor is not None:
-                url = floor.base_url + workload.floor_path(params)
-                floor_result = drive(floor, url, body, f"{label}-floor", args.connections)
-            run.measurements.append(
-                report.Measurement(
-                    workload.name,
-                    ours,
-                    floor_result,
-                    counts.get(workload.name),
-                    server.peak_rss_kib(),
-                    sizes.get(workload.name),
+            for viewer in viewers:
+                if viewer not in workload.viewers:
+                    continue
+                name = f"{target.kind}-{workload.name}" + (
+                    "" if viewer == "anonymous" else "-admin"
                 )
-            )
-        for workload in workloads:
-            if workload.name in SOLO:
-                log(f"{target.kind}: {workload.name} alone, one connection")
+                log(f"{target.kind}: {label(workload.name, viewer)} ({workload.summary})")
                 url = f"{server.base_url}/graphql"
-                label = f"{target.kind}-{workload.name}-solo"
-                run.solo[workload.name] = drive(server, url, bodies[workload.name], label, 1)
+                ours = drive(server, url, body, name, args.connections, viewer)
+                floor_result = None
+                if floor is not None:
+                    url = floor.base_url + workload.floor_path(params)
+                    floor_result = drive(
+                        floor, url, body, f"{name}-floor", args.connections, viewer
+                    )
+                run.measurements.append(
+                    report.Measurement(
+                        workload.name,
+                        viewer,
+                        ours,
+                        floor_result,
+                        counts.get((viewer, workload.name)),
+                        server.peak_rss_kib(),
+                        sizes.get((viewer, workload.name)),
+                    )
+                )
+        for workload in workloads:
+            for viewer in viewers:
+                if workload.name in SOLO and viewer in workload.viewers:
+                    log(f"{target.kind}: {label(workload.name, viewer)} alone, one connection")
+                    url = f"{server.base_url}/graphql"
+                    name = f"{target.kind}-{workload.name}-solo" + (
+                        "" if viewer == "anonymous" else "-admin"
+                    )
+                    result = drive(server, url, bodies[workload.name], name, 1, viewer)
+                    run.solo[workload.name, viewer] = result
+        if session.logins:
+            log(f"{target.kind}: signed in {session.logins} time(s) as {admin.email}")
         run.server_peak_kib = server.peak_rss_kib()
         run.floor_peak_kib = floor.peak_rss_kib() if floor is not None else None
     return run
@@ -157,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     except verify.Mismatch as exc:
         log(f"the floor and our server disagree, so nothing was measured: {exc}")
         return 1
+    except LoginFailed as exc:
+        log(f"could not sign in as the seeded admin: {exc}")
+        return 1
     settings = report.RunSettings(
         command,
         args.duration,
@@ -164,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         args.connections,
         args.threads,
         not args.no_floor,
+        args.viewers,
         load_at_start,
     )
     versions = [f"PostgreSQL {run.version}" for run in runs if run.db == "postgresql"]

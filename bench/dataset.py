@@ -36,6 +36,8 @@ DATA = ROOT / "bench" / ".data"
 SQLITE_FILE = DATA / "bench.sqlite3"
 PG_DATABASE = "ftf_bench"
 SEED_ARGS = ("--users", "1000", "--posts-per-user", "10", "--comments-per-post", "5")
+#: Every seeded user's password: ``ftf seed``'s default ``--password``.
+SEED_PASSWORD = "password"
 MIGRATE_TIMEOUT = 120.0
 SEED_TIMEOUT = 600.0
 SQL_TIMEOUT = 120.0
@@ -269,13 +271,23 @@ def pick_params(target: Target) -> Params:
     )
     deep = query(target, f"{live_posts} LIMIT 1 OFFSET 8999")
     last = query(target, "SELECT id FROM posts WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 1")
+    admin = query(
+        target,
+        "SELECT u.id, u.email FROM users AS u JOIN user_roles AS ur ON ur.user_id = u.id "
+        "JOIN roles AS r ON r.id = ur.role_id "
+        "WHERE r.name = 'admin' AND u.deleted_at IS NULL ORDER BY u.id LIMIT 1",
+    )
     if not (user and deep and last):
         raise RuntimeError(f"{target.kind}: the data set is smaller than the standard one")
+    if not admin:
+        raise RuntimeError(f"{target.kind}: the data set has no live admin to sign in as")
     params = Params(
         user_id=user[0][0],
         comment_post_id=last[0][0],
         comment_author_id=user[0][0],
         after_post_id=deep[0][0],
+        admin_id=admin[0][0],
+        admin_email=admin[0][1],
     )
     return params
 

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ LUA = r"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
-wrk.body = %(body)s
+%(headers)swrk.body = %(body)s
 
 local threads = {}
 function setup(thread)
@@ -101,10 +102,20 @@ def run(
     connections: int,
     threads: int,
     label: str,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Drive ``url`` with POSTs of ``body`` for ``seconds``; wrk's output goes to a log file."""
+    """Drive ``url`` with POSTs of ``body`` (and ``headers``) for ``seconds``.
+
+    wrk's output goes to a log file; the script (which may hold a token) is
+    deleted once wrk is done.
+    """
     threads = max(1, min(threads, connections))
-    script = LUA % {"body": _lua_string(body.decode()), "mark": RESULT_MARK}
+    # Spaces inside the brackets: ``[[[`` would open a long string in Lua.
+    extra = "".join(
+        f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}\n"
+        for name, value in (headers or {}).items()
+    )
+    script = LUA % {"body": _lua_string(body.decode()), "mark": RESULT_MARK, "headers": extra}
     WRK_LOGS.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", dir=WRK_LOGS, delete=False) as lua:
         lua.write(script)

@@ -1,5 +1,8 @@
 """The results: the table printed to stdout, the targets of issue 4, and ``bench/RESULTS.md``.
 
+Each workload is a row per viewer: ``W1`` anonymous, ``W1 (admin)`` signed in
+as an admin, each against the floor answering that viewer.
+
 The table formatting and the command line are shared with the soak test's report.
 """
 
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from bench.dataset import ROOT, Log
 from bench.load import LoadResult
+from bench.viewers import VIEWERS, Viewer, label
+from bench.workloads import WORKLOADS
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MB = 1024  # VmHWM is in KiB
@@ -25,15 +30,20 @@ MB = 1024  # VmHWM is in KiB
 
 @dataclass(slots=True)
 class Measurement:
-    """One workload on one database: both services under the same load."""
+    """One workload for one viewer on one database: both services under the same load."""
 
     workload: str
+    viewer: Viewer
     ours: LoadResult
     floor: LoadResult | None
     statements: int | None
     server_peak_kib: int | None
     """Our server's VmHWM once this workload (and every one before it) had run."""
     response_bytes: int | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.workload, self.viewer)
 
     @property
     def ratio(self) -> float | None:
@@ -46,14 +56,26 @@ class Measurement:
 class DatabaseRun:
     db: str
     version: str
+    viewers: tuple[Viewer, ...] = VIEWERS
+    """The viewers measured (statements are counted for every viewer regardless)."""
     measurements: list[Measurement] = field(default_factory=list)
-    solo: dict[str, LoadResult] = field(default_factory=dict)
+    solo: dict[tuple[str, Viewer], LoadResult] = field(default_factory=dict)
     """Our server with one connection: the latency of a request on its own."""
+    statements: dict[tuple[Viewer, str], int] = field(default_factory=dict)
+    """Statements per request by viewer and workload."""
     server_peak_kib: int | None = None
     floor_peak_kib: int | None = None
 
-    def measurement(self, workload: str) -> Measurement | None:
-        return next((m for m in self.measurements if m.workload == workload), None)
+    def measurement(self, workload: str, viewer: Viewer = "anonymous") -> Measurement | None:
+        return next(
+            (m for m in self.measurements if m.workload == workload and m.viewer == viewer), None
+        )
+
+    def extra_statements(self, viewer: Viewer, workload: str) -> int | None:
+        """How many more statements ``viewer``'s request costs than the anonymous one."""
+        counted = self.statements.get((viewer, workload))
+        anonymous = self.statements.get(("anonymous", workload))
+        return None if counted is None or anonymous is None else counted - anonymous
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +86,7 @@ class RunSettings:
     connections: int
     threads: int
     floor: bool
+    viewers: tuple[Viewer, ...]
     load_at_start: tuple[float, float, float]
 
 
@@ -132,10 +155,14 @@ def results_table(runs: Sequence[DatabaseRun]) -> str:
     for run in runs:
         for m in run.measurements:
             floor = m.floor
+            statements = "–" if m.statements is None else str(m.statements)
+            extra = run.extra_statements(m.viewer, m.workload)
+            if m.viewer != "anonymous" and m.statements is not None and extra is not None:
+                statements += f" ({extra:+d})"
             rows.append(
                 [
                     run.db,
-                    m.workload,
+                    m.label,
                     _num(m.ours.rps),
                     _num(m.ours.p50_ms, 2),
                     _num(m.ours.p99_ms, 2),
@@ -143,7 +170,7 @@ def results_table(runs: Sequence[DatabaseRun]) -> str:
                     _num(floor.p50_ms if floor else None, 2),
                     _num(floor.p99_ms if floor else None, 2),
                     "–" if m.ratio is None else f"{m.ratio:.2f}×",
-                    "–" if m.statements is None else str(m.statements),
+                    statements,
                     _mb(m.server_peak_kib),
                     f"{m.ours.failures}/{floor.failures}" if floor else str(m.ours.failures),
                 ]
@@ -153,13 +180,15 @@ def results_table(runs: Sequence[DatabaseRun]) -> str:
 
 # -- targets ------------------------------------------------------------------
 
-Check = Callable[[DatabaseRun], tuple[str, bool] | None]
+Check = Callable[[DatabaseRun, Viewer], tuple[str, bool] | None]
 
 
 def _statements(workload: str, limit: int, exact: bool) -> Check:
-    def check(run: DatabaseRun) -> tuple[str, bool] | None:
-        m = run.measurement(workload)
-        if m is None or m.statements is None:
+    """Issue 4's counts, which are an anonymous request's (signed in: ``_signed_in_cost``)."""
+
+    def check(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+        m = run.measurement(workload, viewer)
+        if viewer != "anonymous" or m is None or m.statements is None:
             return None
         met = m.statements == limit if exact else m.statements <= limit
         return str(m.statements), met
@@ -168,8 +197,8 @@ def _statements(workload: str, limit: int, exact: bool) -> Check:
 
 
 def _throughput(workload: str, floor_share: float) -> Check:
-    def check(run: DatabaseRun) -> tuple[str, bool] | None:
-        m = run.measurement(workload)
+    def check(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+        m = run.measurement(workload, viewer)
         if m is None or m.ratio is None:
             return None
         return f"{m.ratio:.2f}×", m.ratio >= floor_share
@@ -177,25 +206,42 @@ def _throughput(workload: str, floor_share: float) -> Check:
     return check
 
 
-def _w6(run: DatabaseRun) -> tuple[str, bool] | None:
-    solo = run.solo.get("W6")
+def _w6(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+    solo = run.solo.get(("W6", viewer))
     if solo is None:
         return None
     return f"{solo.p50_ms:,.0f} ms (p99 {solo.p99_ms:,.0f})", solo.p50_ms < 500
 
 
-def _w7(run: DatabaseRun) -> tuple[str, bool] | None:
-    deep, first = run.solo.get("W7"), run.solo.get("W7-first")
+def _w7(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+    deep, first = run.solo.get(("W7", viewer)), run.solo.get(("W7-first", viewer))
     if deep is None or first is None or first.p50_ms == 0:
         return None
     ratio = deep.p50_ms / first.p50_ms
     return f"{ratio:.2f}× ({deep.p50_ms:.2f} / {first.p50_ms:.2f} ms)", ratio <= 1.2
 
 
-def _memory(run: DatabaseRun) -> tuple[str, bool] | None:
-    if run.server_peak_kib is None:
+def _memory(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+    # One server answers every viewer: its peak is the run's, shown once.
+    if run.server_peak_kib is None or viewer != run.viewers[0]:
         return None
     return f"{run.server_peak_kib / MB:,.0f} MB", run.server_peak_kib < 200 * MB
+
+
+def _signed_in_cost(run: DatabaseRun, viewer: Viewer) -> tuple[str, bool] | None:
+    """Contract section 8: signed in costs at most one statement more than anonymous."""
+    if viewer == "anonymous":
+        return None
+    extra = {
+        m.workload: cost
+        for m in run.measurements
+        if m.viewer == viewer and (cost := run.extra_statements(viewer, m.workload)) is not None
+    }
+    if not extra:
+        return None
+    worst = max(extra.values())
+    workloads = "workload" if len(extra) == 1 else "workloads"
+    return f"{worst:+d} at most ({len(extra)} {workloads})", worst <= 1
 
 
 TARGETS: tuple[tuple[str, Check], ...] = (
@@ -212,19 +258,44 @@ TARGETS: tuple[tuple[str, Check], ...] = (
     ("W6 10,000 nodes < 0.5 s (1 connection, p50)", _w6),
     ("W7 ≤ 1.2× W7-first (1 connection, p50)", _w7),
     ("server peak memory < 200 MB", _memory),
+    ("signed in: ≤ 1 statement more than anonymous (contract § 8)", _signed_in_cost),
 )
 
 
 def targets_table(runs: Sequence[DatabaseRun]) -> str:
+    """A column per database and viewer; the statement counts of issue 4 are anonymous ones."""
+    columns = [(run, viewer) for run in runs for viewer in run.viewers]
     rows: list[list[str]] = []
     for name, check in TARGETS:
         cells = []
-        for run in runs:
-            outcome = check(run)
+        for run, viewer in columns:
+            outcome = check(run, viewer)
             cells.append("–" if outcome is None else f"{outcome[0]} {'✓' if outcome[1] else '✗'}")
         if any(cell != "–" for cell in cells):
             rows.append([name, *cells])
-    return markdown_table(["target (issue 4)", *(run.db for run in runs)], rows, right=set())
+    header = ["target (issue 4)", *(label(run.db, viewer) for run, viewer in columns)]
+    return markdown_table(header, rows, right=set())
+
+
+def statements_table(runs: Sequence[DatabaseRun]) -> str:
+    """Statements per request of every workload, anonymous and signed in, side by side."""
+    rows: list[list[str]] = []
+    for run in runs:
+        counted = {workload for _viewer, workload in run.statements}
+        workloads = [w.name for w in WORKLOADS if w.name in counted]
+        for workload in workloads:
+            counts = [run.statements.get((viewer, workload)) for viewer in VIEWERS]
+            extra = run.extra_statements("admin", workload)
+            rows.append(
+                [
+                    run.db,
+                    workload,
+                    *("–" if n is None else str(n) for n in counts),
+                    "–" if extra is None else f"{extra:+d}",
+                ]
+            )
+    header = ["db", "workload", *(f"SQL/req {viewer}" for viewer in VIEWERS), "difference"]
+    return markdown_table(header, rows, right={2, 3, 4})
 
 
 # -- the machine --------------------------------------------------------------
@@ -319,7 +390,9 @@ def write_results(
         f"Made by `{settings.command}` on {started.astimezone(UTC):%Y-%m-%d %H:%M} UTC "
         f"(commit {_revision()}): {settings.duration} s per measurement after a "
         f"{settings.warmup} s warm-up, {settings.connections} connections, "
-        f"{settings.threads} wrk thread(s). `bench/README.md` explains the columns.",
+        f"{settings.threads} wrk thread(s); viewers: {' and '.join(settings.viewers)} "
+        "(rows `W1` anonymous, `W1 (admin)` signed in as an admin). "
+        "`bench/README.md` explains the columns.",
         "",
         "## Machine",
         "",
@@ -328,6 +401,10 @@ def write_results(
         "## Throughput, latency, statements, memory",
         "",
         results_table(runs),
+        "",
+        "## Statements per request, anonymous and signed in",
+        "",
+        statements_table(runs),
         "",
         "## Targets of issue 4",
         "",

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 import orjson
 
+from bench.viewers import VIEWERS, Viewer
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -23,6 +25,10 @@ class Params:
     """W4: a live user."""
     after_post_id: int
     """W7: the 9,000th live post in id order; the page starts after it."""
+    admin_id: int
+    """The signed-in viewer: the first live user holding the admin role (user 1 when seeded)."""
+    admin_email: str
+    """Its email, to log in with."""
 
 
 def global_id(type_name: str, key: int) -> str:
@@ -50,6 +56,8 @@ class Workload:
     document: Callable[[Params], str]
     floor_path: Callable[[Params], str]
     writes: bool = False
+    viewers: tuple[Viewer, ...] = VIEWERS
+    """Who it is measured as: all but W4, which needs a signed-in viewer."""
 
     def body(self, params: Params) -> bytes:
         """The POST body sent to our server (and, unchanged, to the floor)."""
@@ -99,6 +107,8 @@ WORKLOADS: tuple[Workload, ...] = (
             )
         ),
         writes=True,
+        # Anonymous, createComment answers UNAUTHENTICATED: nothing to measure.
+        viewers=("admin",),
     ),
     Workload(
         "W5",

@@ -263,7 +263,15 @@ class GraphQLHTTP:
             too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
             return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
         plan = self._plan(prepared, operation)
-        result = await self.execute(prepared.document, operation, graphql_request, request_id, plan)
+        try:
+            result = await self.execute(
+                prepared.document, operation, graphql_request, request_id, plan
+            )
+        finally:
+            if operation.operation is OperationType.MUTATION:
+                # It may have ended a session or changed a role: this process's next
+                # requests read their viewers afresh (others within ``VIEWER_TTL``).
+                (await self.container.get(Authenticator)).forget()
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
             return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed

@@ -3,13 +3,20 @@
 The token is checked first (signature, algorithm, issuer, audience, times:
 ``server.auth.tokens``, or the identity provider's keys: ``server.auth.jwks``),
 then one statement reads the viewer's roles on the condition that the user is
-live and the token's session not ended. Nothing is cached between requests,
-so a logout, a soft delete or a role change holds for the next request on
-every process.
+live and the token's session not ended.
+
+What that statement found serves the same user and session for half a
+second (``VIEWER_TTL``): under load a signed-in request then costs a
+signature check and no statement. The contract gives a logout, a password
+change, a soft delete or a role change one second to hold on every process;
+on the process that made the change it holds at once, because every
+mutation this process runs empties the cache (``forget``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Hashable
 from typing import cast
 
 from sqlalchemy import Table, select
@@ -26,13 +33,32 @@ from server.settings import Settings
 _users = cast(Table, User.__table__)
 _roles = cast(Table, Role.__table__)
 
+#: Seconds a viewer read from the database serves the same user and session again.
+VIEWER_TTL = 0.5
+#: Viewers kept at most; past it the cache starts over (a flood of tokens cannot grow it).
+MAX_CACHED_VIEWERS = 10_000
+
 
 class Authenticator:
     """Turns ``Authorization`` headers into viewers (a singleton: its keys load once)."""
 
-    def __init__(self, tokens: AccessTokens, provider: ProviderTokens | None = None) -> None:
+    def __init__(
+        self,
+        tokens: AccessTokens,
+        provider: ProviderTokens | None = None,
+        *,
+        ttl: float = VIEWER_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.tokens = tokens
         self.provider = provider
+        self.ttl = ttl
+        self._clock = clock
+        self._recent: dict[Hashable, tuple[float, Viewer]] = {}
+
+    def forget(self) -> None:
+        """Drop every cached viewer: this process just changed something (a mutation ran)."""
+        self._recent.clear()
 
     async def viewer(self, engine: AsyncEngine, authorization: str | None) -> Viewer:
         """The viewer the header names; ``ANONYMOUS`` without one.
@@ -45,12 +71,19 @@ class Authenticator:
         if token is None:
             return ANONYMOUS
         claims = await verify_access_token(token, self.tokens, self.provider)
+        key: Hashable
         if isinstance(claims, AccessClaims):
+            key = (claims.user_id, claims.session_id)
             condition = live_viewer(claims.user_id, claims.session_id)
             session_id = claims.session_id
         else:
+            key = claims.email
             condition = live_user_with_email(claims.email)
             session_id = None
+        now = self._clock()
+        cached = self._recent.get(key)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
         statement = (
             select(_users.c.id, _roles.c.name)
             .select_from(
@@ -65,9 +98,14 @@ class Authenticator:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
             found = (await connection.execute(statement)).all()
         if not found:
+            self._recent.pop(key, None)
             raise InvalidToken("the token's user or session is gone")
         roles = frozenset(name for _id, name in found if name is not None)
-        return Viewer(found[0][0], session_id, roles)
+        viewer = Viewer(found[0][0], session_id, roles)
+        if len(self._recent) >= MAX_CACHED_VIEWERS:
+            self._recent.clear()
+        self._recent[key] = (now, viewer)
+        return viewer
 
 
 async def provide_authenticator(settings: Settings, engine: AsyncEngine) -> Authenticator:

@@ -1,0 +1,97 @@
+"""``Authenticator``: a bearer token to its viewer, and the half-second cache of viewers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schema.viewer import ANONYMOUS
+from server.auth.sessions import Sessions, end_session
+from server.auth.tokens import AccessTokens, InvalidToken
+from server.auth.viewer import VIEWER_TTL, Authenticator
+from tests.api import StatementCounter
+from tests.server.auth.support import add_user, users
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def authenticator(tokens: AccessTokens, clock: Clock) -> Authenticator:
+    return Authenticator(tokens, clock=clock)
+
+
+async def test_no_header_is_anonymous_and_reads_nothing(
+    authenticator: Authenticator, committed_engine: AsyncEngine
+) -> None:
+    with StatementCounter(committed_engine) as sql:
+        assert await authenticator.viewer(committed_engine, None) is ANONYMOUS
+    assert sql.count == 0
+
+
+async def test_a_viewer_is_read_once_then_served_for_half_a_second(
+    authenticator: Authenticator,
+    committed_engine: AsyncEngine,
+    sessions: Sessions,
+    clock: Clock,
+) -> None:
+    async with committed_engine.begin() as connection:
+        user_id = await add_user(connection)
+        pair = await sessions.start(connection, user_id)
+    header = f"Bearer {pair.access_token}"
+
+    with StatementCounter(committed_engine) as sql:
+        first = await authenticator.viewer(committed_engine, header)
+        clock.now += VIEWER_TTL / 2
+        again = await authenticator.viewer(committed_engine, header)
+    assert (first.user_id, first.session_id, first.roles) == (user_id, pair.session_id, frozenset())
+    assert again == first
+    assert sql.count == 1
+
+    # Another process ends the session: this one notices once the viewer is stale.
+    async with committed_engine.begin() as connection:
+        await end_session(connection, pair.session_id)
+    assert await authenticator.viewer(committed_engine, header) == first
+    clock.now += VIEWER_TTL
+    with pytest.raises(InvalidToken):
+        await authenticator.viewer(committed_engine, header)
+
+
+async def test_forget_makes_the_next_request_read_its_viewer_again(
+    authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
+) -> None:
+    async with committed_engine.begin() as connection:
+        user_id = await add_user(connection)
+    header = f"Bearer {tokens.issue(user_id).token}"
+    await authenticator.viewer(committed_engine, header)
+
+    async with committed_engine.begin() as connection:
+        await connection.execute(
+            update(users).where(users.c.id == user_id).values(deleted_at=users.c.created_at)
+        )
+    authenticator.forget()  # what a mutation of this process does
+    with pytest.raises(InvalidToken):
+        await authenticator.viewer(committed_engine, header)
+
+
+async def test_a_bad_token_is_refused_before_any_statement(
+    authenticator: Authenticator, committed_engine: AsyncEngine
+) -> None:
+    with StatementCounter(committed_engine) as sql:
+        for header in ("Bearer not-a-token", "Basic dXNlcjpwYXNz", "Bearer"):
+            with pytest.raises(InvalidToken):
+                await authenticator.viewer(committed_engine, header)
+    assert sql.count == 0
