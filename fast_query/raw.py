@@ -81,7 +81,8 @@ class RawSelect:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         # Statement counters, loggers and tracers listen to these engine events:
-        # they see these statements too (with no cursor and no execution context).
+        # they see these statements too (with no cursor and no execution context;
+        # ``after_cursor_execute`` only when the statement succeeded, as SQLAlchemy).
         sync = connection.sync_connection
         dispatch = sync.dispatch if sync is not None else None
         if dispatch is not None and dispatch.before_cursor_execute:
@@ -92,6 +93,9 @@ class RawSelect:
         else:
             # One trip to aiosqlite's thread, not three (execute, fetchall, close).
             rows = list(await driver.execute_fetchall(self.sql, values))
+        if dispatch is not None and dispatch.after_cursor_execute:
+            for listener in dispatch.after_cursor_execute:
+                listener(sync, None, self.sql, values, None, False)
         readers = self._readers
         if not any(readers):
             return rows

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import insert, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Table,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from fast_query._integrity import integrity_errors
+from fast_query._lists import values_in
 from fast_query.base import Base
 from fast_query.exceptions import InvalidQuery, RecordNotFound
 from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
 from fast_query.predicates import Trashed
 from fast_query.query import QueryBuilder
-from fast_query.scope import ColumnRule, RowScope, Scopes
+from fast_query.scope import ColumnRule, RowScope, Scopes, bind_values
 from fast_query.session import exclusive
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -218,6 +234,68 @@ class BaseRepository(Generic[ModelT]):
             await self.session.delete(instance)
             await self._persist()
 
+    # -- many-to-many links ---------------------------------------------------
+
+    async def attach(self, relation: str, key: Any, other_keys: Iterable[Any]) -> None:
+        """Link row ``key`` to the rows ``other_keys`` through many-to-many ``relation``.
+
+        One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (PostgreSQL and
+        SQLite): a link that exists already, even one a concurrent call just
+        made, is not an error. Only live rows the scopes let this repository
+        see are linked, on either side; the others are left alone, as missing.
+        """
+        others = list(other_keys)
+        if not others:
+            return
+        link = _Link.of(self.model, relation)
+        rows = (
+            select(literal(key, link.own.type), link.target_key)
+            .where(values_in(link.target_key, others))
+            .where(self._seen(link.target))
+            .where(self._owner_seen(link, key))
+        )
+        dialect = self.session.get_bind().dialect.name
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert_(link.table)
+            .from_select([link.own, link.other], rows)
+            .on_conflict_do_nothing(index_elements=[link.own.name, link.other.name])
+        )
+        with integrity_errors():
+            await self.session.execute(statement)
+        await self._persist()
+
+    async def detach(self, relation: str, key: Any, other_keys: Iterable[Any]) -> None:
+        """Unlink row ``key`` from the rows ``other_keys`` of many-to-many ``relation``.
+
+        One ``DELETE``; unlinking what is not linked is not an error. As with
+        ``attach``, links to rows the scopes hide (or soft-deleted) stay.
+        """
+        others = list(other_keys)
+        if not others:
+            return
+        link = _Link.of(self.model, relation)
+        target_seen = exists().where(link.target_key == link.other, self._seen(link.target))
+        statement = delete(link.table).where(
+            link.own == key,
+            values_in(link.other, others),
+            self._owner_seen(link, key),
+            target_seen,
+        )
+        await self.session.execute(statement)
+        await self._persist()
+
+    def _seen(self, model: type[Any], entity: Any = None) -> ColumnElement[bool]:
+        """The live rows of ``model`` (on ``entity``) the scopes let this repository see."""
+        criteria = self.scopes.criteria(model, Trashed.WITHOUT, entity)
+        return true() if criteria is None else bind_values(criteria, self.params)
+
+    def _owner_seen(self, link: _Link, key: Any) -> ColumnElement[bool]:
+        """Row ``key`` is seen: on an alias, so a relation of a model to itself works too."""
+        owner = aliased(self.model)
+        column = getattr(owner, sa_inspect(self.model).get_property_by_column(link.owner_key).key)
+        return exists().where(column == key, self._seen(self.model, owner))
+
     # -- helpers --------------------------------------------------------------
 
     def _pk(self) -> Any:
@@ -255,3 +333,28 @@ def _identity(instance: object) -> Any:
 
     identity = inspect(instance).identity
     return identity[0] if identity and len(identity) == 1 else identity
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A many-to-many relationship's association table and the columns it links by."""
+
+    table: Table
+    own: Column[Any]  # the association's column holding the owner's key
+    other: Column[Any]  # the association's column holding the target's key
+    owner_key: Column[Any]
+    target_key: Column[Any]
+    target: type[Any]
+
+    @classmethod
+    def of(cls, model: type[Any], relation: str) -> _Link:
+        prop = sa_inspect(model).relationships.get(relation)
+        if prop is None or prop.secondary is None:
+            raise InvalidQuery(f"{model.__name__}.{relation} is not a many-to-many relationship")
+        pairs, target_pairs = prop.synchronize_pairs, prop.secondary_synchronize_pairs or []
+        if len(pairs) != 1 or len(target_pairs) != 1:
+            raise InvalidQuery(f"{model.__name__}.{relation} links by a composite key")
+        (owner_key, own), (target_key, other) = pairs[0], target_pairs[0]
+        return cls(
+            cast(Table, prop.secondary), own, other, owner_key, target_key, prop.mapper.class_
+        )

@@ -2,6 +2,7 @@
 
 from models.auth import auth_keys, auth_login_failures, auth_refresh_tokens, auth_sessions
 from models.comment import Comment
+from models.documents import persisted_documents
 from models.post import Post
 from models.role import Role
 from models.user import User, normalize_email
@@ -17,5 +18,6 @@ __all__ = [
     "auth_refresh_tokens",
     "auth_sessions",
     "normalize_email",
+    "persisted_documents",
     "user_roles",
 ]

@@ -56,6 +56,7 @@ auth_keys = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("secret", String(128), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    info={"keep_on_reset": True},  # server.seed: the key outlives a reset of the data
 )
 
 #: Failed logins, by the SHA-256 of the email as typed (trimmed, lower-cased):

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLSchema, introspection_from_schema
 from strawberry.schema.config import StrawberryConfig
 
+from fast_query import BaseRepository
 from schema.scalars import DateTime
 
 
@@ -24,15 +25,29 @@ class Schema(strawberry.Schema):
         return self._schema
 
 
-def build_schema() -> Schema:
+def build_schema(query: type | None = None, mutation: type | None = None) -> Schema:
+    """The schema of ``Query`` and ``Mutation`` (or the roots given), its registrations checked:
+    a node type or relation with none fails here, at start-up, naming it."""
     from schema.mutations import Mutation
     from schema.queries import Query
+    from schema.registrations import check_registrations
 
-    return Schema(
-        query=Query,
-        mutation=Mutation,
+    schema = Schema(
+        query=query or Query,
+        mutation=mutation or Mutation,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )
+    check_registrations(schema.graphql_schema)
+    return schema
+
+
+def node_repositories() -> tuple[type[BaseRepository[Any]], ...]:
+    """The repository of every node type: the type modules register them (``register``) as the
+    root types import them, so the container needs no list of its own."""
+    from schema import mutations, queries  # noqa: F401
+    from schema.resource import resources
+
+    return tuple(resource.repository for resource in resources())
 
 
 def schema_sdl(schema: Schema) -> str:

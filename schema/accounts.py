@@ -91,6 +91,7 @@ class Password:
 
     name: str = "password"
     column: str = "password_hash"
+    description: str = "8 to 128 characters; left out, the user cannot log in."
 
     def given(self, data: Any) -> bool:
         """Left out or ``null``: no password (the user cannot log in)."""

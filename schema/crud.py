@@ -1,4 +1,5 @@
-"""Generic mutations: create, update, delete and restore, each in a transaction of its own.
+"""Generic mutations: create, update, delete, restore, attach and detach, each in a transaction
+of its own.
 
 A mutation either commits everything it did or nothing: it runs in
 ``schema.transaction.write``, and a unique violation that slips past
@@ -9,6 +10,10 @@ cannot see is not found, exactly like a missing one.
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import strawberry
@@ -17,28 +22,38 @@ from fast_query import ColumnRule, RecordNotFound, Trashed
 from fast_query.rules import Rule
 from schema.authorization import CreateRule, require, signed_in
 from schema.context import Info
+from schema.derive import create_input, update_input
 from schema.errors import Forbidden
 from schema.kinds.base import INFO, REQUIRED, argument, lookup_key, make_field
-from schema.kinds.create import Create
+from schema.kinds.create import Create, Derived
 from schema.resource import Resource
 from schema.transaction import write
-from schema.validation import InputSpec
+from schema.validation import InputSpec, Reference
+
+_P = inspect.Parameter
 
 
 def create(
     resource: Resource[Any],
     node: Any,
-    input_type: Any,
     spec: InputSpec,
     description: str,
     rule: CreateRule,
+    *,
+    derived: Sequence[Derived] = (),
+    input_type: Any = None,
 ) -> Any:
-    return Create(resource, spec, rule).field(node, input_type, description)
+    """``createX(input: CreateXInput!)``: the input made from ``spec`` unless given."""
+    input_type = input_type or create_input(spec, rule, derived)
+    return Create(resource, spec, rule, derived=derived).field(node, input_type, description)
 
 
 def update(
-    resource: Resource[Any], node: Any, input_type: Any, spec: InputSpec, description: str
+    resource: Resource[Any], node: Any, spec: InputSpec, description: str, input_type: Any = None
 ) -> Any:
+    """``updateX(id:, input: UpdateXInput!)``: the input made from ``spec`` unless given."""
+    input_type = input_type or update_input(spec)
+
     async def resolve(info: Info, id: str, input: Any) -> Any:
         signed_in(info.context.params.values)
         key = lookup_key(resource, id)
@@ -90,6 +105,93 @@ def restore(
         argument("id", strawberry.ID, "The global ID of the row to restore.", REQUIRED),
     ]
     return make_field(resolve, parameters, node | None, description)
+
+
+def attach(
+    owner: Resource[Any],
+    node: Any,
+    relation: str,
+    target: Resource[Any],
+    description: str,
+    *,
+    rule: Rule | None = None,
+    arguments: tuple[str, str] | None = None,
+    descriptions: tuple[str, str] | None = None,
+) -> Any:
+    """``assignRole(userId: ID!, roleId: ID!): User``: link two rows of a many-to-many relation.
+
+    For whom ``rule`` lets call it (``None``: any signed-in viewer), on an
+    owner row the owner's ``can_update`` allows; both IDs must name live rows
+    the viewer sees (``BAD_USER_INPUT``), and linking twice is fine. The
+    arguments are named after the two types (``userId``, ``roleId``) unless
+    ``arguments`` names them (two of one type); ``descriptions`` describes them.
+    """
+    names = arguments, descriptions
+    return _link(owner, node, relation, target, description, rule, *names, attach=True)
+
+
+def detach(
+    owner: Resource[Any],
+    node: Any,
+    relation: str,
+    target: Resource[Any],
+    description: str,
+    *,
+    rule: Rule | None = None,
+    arguments: tuple[str, str] | None = None,
+    descriptions: tuple[str, str] | None = None,
+) -> Any:
+    """``revokeRole(userId: ID!, roleId: ID!): User``: ``attach``'s undoing, under its rules."""
+    names = arguments, descriptions
+    return _link(owner, node, relation, target, description, rule, *names, attach=False)
+
+
+def _link(
+    owner: Resource[Any],
+    node: Any,
+    relation: str,
+    target: Resource[Any],
+    description: str,
+    rule: Rule | None,
+    arguments: tuple[str, str] | None,
+    descriptions: tuple[str, str] | None,
+    *,
+    attach: bool,
+) -> Any:
+    own, other = arguments or (f"{snake(owner.type_name)}_id", f"{snake(target.type_name)}_id")
+    if own == other:
+        raise ValueError(f"{owner.type_name}.{relation}: name the two arguments (arguments=)")
+    spec = InputSpec(owner.model, {own: Reference(owner), other: Reference(target)})
+
+    async def resolve(info: Info, **ids: str) -> Any:
+        require(info.context.params.values, rule)
+        repository = await info.context.service(owner.repository)
+        async with write(info, repository.session):
+            keys = await spec.values(SimpleNamespace(**ids), info.context.loaders.rows, prefix="")
+            key = keys[own]
+            row = None
+            if repository.can_update is not None:
+                row = await _allowed(repository, owner, key, ids[own], repository.can_update)
+            link = repository.attach if attach else repository.detach
+            await link(relation, key, [keys[other]])
+            return row if row is not None else await repository.find(key)
+
+    if descriptions is None:
+        descriptions = tuple(  # type: ignore[assignment]
+            f"The global ID of a live {resource.type_name.lower()} you can see."
+            for resource in (owner, target)
+        )
+    assert descriptions is not None
+    parameters = [
+        argument(name, strawberry.ID, descriptions[index], REQUIRED)
+        for index, name in enumerate((own, other))
+    ]
+    return make_field(resolve, [INFO, *parameters], node | None, description)
+
+
+def snake(type_name: str) -> str:
+    """``BlogPost`` -> ``blog_post``: a type's name as a Python name."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type_name).lower()
 
 
 async def _allowed(

@@ -42,6 +42,16 @@ T = TypeVar("T")
 _LOGICAL = {"and_", "or_", "not_"}
 
 
+def _op(description: str, name: str | None = None) -> Any:
+    """An optional filter field (an operator, or a condition on a field): left out, no condition."""
+    return strawberry.field(name=name, default=strawberry.UNSET, description=description)
+
+
+def where_field(description: str, name: str | None = None) -> Any:
+    """A field of a model's ``XFilter``: a condition on one of its fields, or ``and``/``or``."""
+    return _op(description, name)
+
+
 def _given(value: T | None) -> TypeIs[T]:
     """Whether an optional input field was given a value (not left out, not null)."""
     return value is not None and value is not strawberry.UNSET
@@ -49,10 +59,10 @@ def _given(value: T | None) -> TypeIs[T]:
 
 @strawberry.input(description="Conditions on an ID; every given one must hold.")
 class IDFilter:
-    eq: strawberry.ID | None = strawberry.UNSET
-    ne: strawberry.ID | None = strawberry.UNSET
-    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=strawberry.UNSET)
-    not_in: list[strawberry.ID] | None = strawberry.UNSET
+    eq: strawberry.ID | None = _op("Equal to this global ID.")
+    ne: strawberry.ID | None = _op("Not equal to this global ID.")
+    in_: list[strawberry.ID] | None = _op("One of these global IDs (`[]` matches nothing).", "in")
+    not_in: list[strawberry.ID] | None = _op("None of these global IDs (`[]`: every row).")
 
     def condition(
         self, column: Any, type_name: str, path: str, limits: FilterLimits
@@ -88,15 +98,17 @@ class IDFilter:
     "`%`, `_` and `\\` match themselves."
 )
 class StringFilter:
-    eq: str | None = strawberry.UNSET
-    ne: str | None = strawberry.UNSET
-    in_: list[str] | None = strawberry.field(name="in", default=strawberry.UNSET)
-    not_in: list[str] | None = strawberry.UNSET
-    contains: str | None = strawberry.UNSET
-    i_contains: str | None = strawberry.field(name="iContains", default=strawberry.UNSET)
-    starts_with: str | None = strawberry.UNSET
-    ends_with: str | None = strawberry.UNSET
-    is_null: bool | None = strawberry.UNSET
+    eq: str | None = _op("Equal to this text (case-sensitive).")
+    ne: str | None = _op("Not equal to this text (case-sensitive; a null value matches neither).")
+    in_: list[str] | None = _op("One of these texts (`[]` matches nothing).", "in")
+    not_in: list[str] | None = _op("None of these texts (`[]`: every row).")
+    contains: str | None = _op("Contains this text, case-sensitive.")
+    i_contains: str | None = _op("Contains this text, in any case.", "iContains")
+    starts_with: str | None = _op("Starts with this text, case-sensitive.")
+    ends_with: str | None = _op("Ends with this text, case-sensitive.")
+    is_null: bool | None = _op(
+        "`true`: the value is null (or hidden from you); `false`: it is not."
+    )
 
     def condition(
         self, column: Any, type_name: str, path: str, limits: FilterLimits
@@ -160,8 +172,8 @@ _PATTERN_OPERATORS = {"contains", "iContains", "startsWith", "endsWith"}
 
 @strawberry.input(description="Conditions on a boolean.")
 class BooleanFilter:
-    eq: bool | None = strawberry.UNSET
-    ne: bool | None = strawberry.UNSET
+    eq: bool | None = _op("Is this value.")
+    ne: bool | None = _op("Is not this value.")
 
     def condition(
         self, column: Any, type_name: str, path: str, limits: FilterLimits
@@ -176,13 +188,13 @@ class BooleanFilter:
 
 @strawberry.input(description="Conditions on a date-time; every given one must hold.")
 class DateTimeFilter:
-    eq: datetime | None = strawberry.UNSET
-    ne: datetime | None = strawberry.UNSET
-    gt: datetime | None = strawberry.UNSET
-    gte: datetime | None = strawberry.UNSET
-    lt: datetime | None = strawberry.UNSET
-    lte: datetime | None = strawberry.UNSET
-    is_null: bool | None = strawberry.UNSET
+    eq: datetime | None = _op("At exactly this moment (microseconds count).")
+    ne: datetime | None = _op("Not at this moment.")
+    gt: datetime | None = _op("After this moment.")
+    gte: datetime | None = _op("At or after this moment.")
+    lt: datetime | None = _op("Before this moment.")
+    lte: datetime | None = _op("At or before this moment.")
+    is_null: bool | None = _op("`true`: no value; `false`: a value.")
 
     def condition(
         self, column: Any, type_name: str, path: str, limits: FilterLimits

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -26,11 +26,19 @@ def node_id(type_name: str) -> Any:
 NODE = NodeLookup()
 
 
-async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
+async def resolve_node(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="A global ID of any type.")],
+) -> Node | None:
     return await NODE.load(info, id, "id")  # type: ignore[no-any-return]
 
 
-async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+async def resolve_nodes(
+    info: Info,
+    ids: Annotated[
+        list[strawberry.ID], strawberry.argument(description="Global IDs of any types, in order.")
+    ],
+) -> list[Node | None]:
     problems: dict[str, str] = {}
     for index, value in enumerate(ids):
         try:

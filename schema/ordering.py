@@ -19,8 +19,8 @@ QueryT = TypeVar("QueryT", bound=QueryBuilder[Any])
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(enum.Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Smallest first (A to Z, oldest first).")
+    DESC = strawberry.enum_value("desc", description="Largest first (Z to A, newest first).")
 
 
 class OrderInput(Protocol):
@@ -93,3 +93,22 @@ class OrderSpec:
         return [
             seen.sort_value(name, value) for name, value in zip(self.names, values, strict=True)
         ]
+
+
+def sort_key(description: str = "The key to sort by.") -> Any:
+    """The ``field`` of an ``XOrder`` input."""
+    return strawberry.field(description=description)
+
+
+def sort_direction() -> Any:
+    """The ``direction`` of an ``XOrder`` input."""
+    return strawberry.field(
+        default=OrderDirection.ASC,
+        description="ASC (the default) or DESC. `id`, the final tie-breaker, follows the last "
+        "key's direction.",
+    )
+
+
+def by(column: str, description: str) -> Any:
+    """A value of an ``XOrderField`` enum: the model attribute it sorts by."""
+    return strawberry.enum_value(column, description=description)

@@ -42,7 +42,7 @@ class PageInfo:
 @strawberry.type(description="A node and its cursor.")
 class Edge(Generic[NodeT]):
     cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
-    node: NodeT
+    node: NodeT = strawberry.field(description="The row.")
 
 
 TotalCount = Callable[[], Awaitable[int]]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, false, func, true
 
 from fast_query import (
     BaseRepository,
@@ -35,6 +35,10 @@ class Resource(Generic[ModelT]):
         return issubclass(self.model, SoftDeletesMixin)
 
 
+class RegistrationError(Exception):
+    """A node type the schema cannot serve: its registration is missing or wrong (start-up)."""
+
+
 _BY_NAME: dict[str, Resource[Any]] = {}
 _BY_MODEL: dict[type[Any], Resource[Any]] = {}
 
@@ -42,10 +46,38 @@ _BY_MODEL: dict[type[Any], Resource[Any]] = {}
 def register(
     type_name: str, model: type[ModelT], repository: type[BaseRepository[Any]]
 ) -> Resource[ModelT]:
+    """Bind node type ``type_name`` to its model and repository: the one registration.
+
+    The container provides every registered repository per request
+    (``server.services``), and ``schema.registrations`` checks at start-up
+    that every node type and relation of the schema has one.
+    """
+    if not (isinstance(repository, type) and issubclass(repository, BaseRepository)):
+        raise RegistrationError(f"{type_name}: {repository!r} is not a repository class")
+    if getattr(repository, "model", None) is not model:
+        raise RegistrationError(
+            f"{type_name}: {repository.__name__} is the repository of "
+            f"{_name(getattr(repository, 'model', None))}, not of {_name(model)}"
+        )
+    for known in (_BY_NAME.get(type_name), _BY_MODEL.get(model)):
+        if known is not None and (known.type_name, known.model) != (type_name, model):
+            raise RegistrationError(
+                f"{type_name} ({_name(model)}): {known.type_name} ({_name(known.model)}) "
+                "is registered already; a name and a model belong to one node type"
+            )
     resource = Resource(type_name, model, repository)
     _BY_NAME[type_name] = resource
     _BY_MODEL[model] = resource
     return resource
+
+
+def _name(model: Any) -> str:
+    return f"model {model.__name__}" if isinstance(model, type) else repr(model)
+
+
+def resources() -> tuple[Resource[Any], ...]:
+    """Every registered node type, in the order the type modules registered them."""
+    return tuple(_BY_NAME.values())
 
 
 def by_name(type_name: str) -> Resource[Any] | None:
@@ -80,7 +112,8 @@ def permission(model: type[Any], rule: ColumnRule | None) -> Computed:
     def compute(entity: Any) -> ColumnElement[Any]:
         live = soft_delete_criteria(model, Trashed.WITHOUT, entity)
         condition = all_of(live, None if rule is None else rule.where(entity))
-        return true() if condition is None else condition
+        # An anonymous viewer's id is NULL, and ``user_id = NULL`` is unknown: false here.
+        return true() if condition is None else func.coalesce(condition, false())
 
     return compute
 

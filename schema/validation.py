@@ -49,6 +49,10 @@ class Rule(Protocol):
 
     async def clean(self, value: Any, check: Check) -> Any: ...
 
+    def describe(self, plural: str) -> str:
+        """What the input field says of its values (``plural``: the rows' type, ``users``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Text:
@@ -58,6 +62,12 @@ class Text:
     max: int
     unique: bool = False
     column: str | None = None
+    description: str | None = None
+
+    def describe(self, plural: str) -> str:
+        unique = ", unique" if self.unique else ""
+        default = f"{self.min} to {self.max:,} characters{unique}; stored trimmed."
+        return self.description or default
 
     async def clean(self, value: Any, check: Check) -> Any:
         text = str(value).strip()
@@ -75,6 +85,12 @@ class Body:
     max: int
     unique: bool = False
     column: str | None = None
+    description: str | None = None
+
+    def describe(self, plural: str) -> str:
+        unique = ", unique" if self.unique else ""
+        default = f"1 to {self.max:,} characters, not blank{unique}; stored as sent."
+        return self.description or default
 
     async def clean(self, value: Any, check: Check) -> Any:
         text = str(value)
@@ -91,6 +107,12 @@ class Email:
 
     unique: bool = True
     column: str | None = None
+    description: str | None = None
+
+    def describe(self, plural: str) -> str:
+        unique = f", unique among all {plural}" if self.unique else ""
+        default = f"A valid address (local@domain.tld){unique}; stored trimmed, lower-cased."
+        return self.description or default
 
     async def clean(self, value: Any, check: Check) -> Any:
         email = normalize_email(str(value))
@@ -108,6 +130,11 @@ class Reference:
     resource: Resource[Any]
     column: str | None = None
     unique: bool = False
+    description: str | None = None
+
+    def describe(self, plural: str) -> str:
+        default = f"The global ID of a live {self.resource.type_name.lower()} you can see."
+        return self.description or default
 
     async def clean(self, value: Any, check: Check) -> Any:
         """The key of the ID; whether its row is live is checked with the other rows."""
@@ -119,10 +146,14 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class Plain:
-    """Any value the GraphQL type already checked (a Boolean, say)."""
+    """Any value the GraphQL type already checked (a Boolean, say); ``description`` says what."""
 
+    description: str = "The value."
     column: str | None = None
     unique: bool = False
+
+    def describe(self, plural: str) -> str:
+        return self.description
 
     async def clean(self, value: Any, check: Check) -> Any:
         return value
@@ -299,3 +330,18 @@ def check_params(checks: Sequence[RowCheck]) -> dict[str, Any]:
         if check.except_id is not None:
             params[f"fq_except_{index}"] = check.except_id
     return params
+
+
+# -- what the input fields say in the schema ------------------------------------------
+
+
+def given(description: str) -> Any:
+    """A required input field, with the rules its value must meet."""
+    return strawberry.field(description=description)
+
+
+def change(description: str) -> Any:
+    """A field of an ``UpdateXInput``: left out, the column stays as it is."""
+    return strawberry.field(
+        default=strawberry.UNSET, description=f"{description} Left out: unchanged."
+    )

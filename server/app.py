@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from graphql import specified_rules
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -17,11 +19,17 @@ from starlette.routing import Route
 
 from schema import build_schema
 from schema.limits import max_aliases_rule, max_depth_rule, max_repeats_rule
+from server import graphiql
 from server.graphql_http import GraphQLHTTP
 from server.health import health
+from server.metrics import Metrics, metrics_endpoint
 from server.observability import RequestLogMiddleware, configure_logging
 from server.services import build_container
 from server.settings import Settings
+from server.tracing import start_tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -96,14 +104,18 @@ def validation_rules(settings: Settings) -> Sequence[type[ASTValidationRule]]:
 
 
 def create_app(
-    settings: Settings | None = None, *, endpoint: type[GraphQLHTTP] = GraphQLHTTP
+    settings: Settings | None = None,
+    *,
+    endpoint: type[GraphQLHTTP] = GraphQLHTTP,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
     """Build the application; without ``settings`` they are read from the environment at startup.
 
     The engine, pool and container are made when the application starts
     (ASGI lifespan) and closed when it stops, never at import. ``endpoint``
     serves ``/graphql``: a subclass may run operations its own way
-    (``GraphQLHTTP.execute``).
+    (``GraphQLHTTP.execute``). Traces go to ``tracer_provider`` (a test's),
+    else where the ``OTEL_*`` variables say, else nowhere (``server.tracing``).
     """
     schema = build_schema()
 
@@ -119,12 +131,30 @@ def create_app(
         container = build_container(resolved)
         app.state.settings = resolved
         app.state.container = container
+        tracing = start_tracing(tracer_provider)
         app.state.graphql = endpoint(
-            schema, resolved, container, limit_rules(resolved), validation_rules(resolved)
+            schema,
+            resolved,
+            container,
+            limit_rules(resolved),
+            validation_rules(resolved),
+            tracing=tracing,
         )
+        metrics = Metrics.from_env() if resolved.metrics else None
+        app.state.metrics = metrics  # read by the request log's middleware
+        if metrics is not None or tracing is not None:
+            engine = await container.get(AsyncEngine)
+            if metrics is not None:
+                metrics.start(engine)
+            if tracing is not None:
+                tracing.instrument(engine)
         try:
             yield
         finally:
+            if metrics is not None:
+                metrics.stop()
+            if tracing is not None and tracer_provider is None:
+                tracing.provider.shutdown()  # flushes the spans still batched
             await container.aclose()
 
     async def graphql(request: Request) -> Response:
@@ -134,7 +164,9 @@ def create_app(
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/graphql", graphql, methods=ALL_METHODS),
+            Route(f"/{graphiql.PREFIX}/{{version}}/{{name}}", graphiql.asset, methods=["GET"]),
         ],
         middleware=middleware(settings),
         lifespan=lifespan,

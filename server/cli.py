@@ -1,12 +1,18 @@
-"""The ``ftf`` command line: serve, migrate, seed, create-user and export-schema."""
+"""The ``ftf`` command line: serve, migrate, seed, create-user, export-schema, documents
+import and the ``make:model``/``make:migration`` scaffolding."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
 import json
+import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -70,6 +76,67 @@ def migrate(
     command.upgrade(config, revision)
 
 
+@cli.command("make:migration")
+def make_migration(
+    message: Annotated[str, typer.Argument(help="What the migration does: its file's name.")],
+    empty: Annotated[
+        bool, typer.Option("--empty", help="A blank revision to fill in by hand (data, say).")
+    ] = False,
+) -> None:
+    """Write the next numbered migration (0004_...): what the models changed since the last one.
+
+    It compares the models with DATABASE_URL's database, which must be
+    migrated to head (``ftf migrate``). Review the file, then ``ftf migrate``.
+    """
+    from alembic import command
+    from alembic.script import Script
+    from alembic.util.exc import CommandError
+
+    from migrations import EMPTY, alembic_config, next_revision_id
+    from server.scaffold import format_python
+
+    config = alembic_config(_settings().database_url)
+    if not empty:
+        config.attributes[EMPTY] = False
+    try:
+        script = command.revision(
+            config, message=message, autogenerate=not empty, rev_id=next_revision_id()
+        )
+    except CommandError as exc:  # e.g. "Target database is not up to date."
+        raise _fail(f"cannot make the migration: {exc} (ftf migrate first?)") from None
+    if config.attributes.get(EMPTY):
+        raise _fail(
+            "the models and the migrations agree: nothing to migrate (--empty for a blank one)"
+        )
+    assert isinstance(script, Script)
+    format_python([Path(script.path)])
+    typer.echo(f"wrote {script.path}")
+
+
+@cli.command("make:model")
+def make_model(
+    name: Annotated[str, typer.Argument(help="The model's name: Tag, BlogTag or blog_tag.")],
+    plural: Annotated[
+        str | None, typer.Option(help="Its plural in snake case (the table, the listing).")
+    ] = None,
+) -> None:
+    """Write a model, its repository, its GraphQL type and a test, and add them to the schema.
+
+    Nothing existing is overwritten. Add the model's columns, then
+    ``ftf make:migration "add <plural>"`` and ``ftf migrate``.
+    """
+    from server.scaffold import Names, ScaffoldError, plan, write
+
+    try:
+        names = Names.of(name, plural)
+        paths = write(plan(names))
+    except ScaffoldError as exc:
+        raise _fail(f"{exc}; nothing written") from None
+    for path in paths:
+        typer.echo(f"wrote {path}")
+    typer.echo(f'next: add its columns, then ftf make:migration "add {names.plural}"')
+
+
 @cli.command()
 def seed(
     users: Annotated[int, typer.Option(min=0, help="Exactly this many users.")] = 50,
@@ -78,7 +145,9 @@ def seed(
         int, typer.Option(min=0, help="About this many comments each.")
     ] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same rows.")] = 42,
-    reset: Annotated[bool, typer.Option(help="Delete all existing rows first.")] = False,
+    reset: Annotated[
+        bool, typer.Option(help="Empty every model's table first (the signing key stays).")
+    ] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing (and succeed) if there are users.")
     ] = False,
@@ -221,6 +290,54 @@ def export_schema(
         output.write_text(text, encoding="utf-8")
 
 
+documents = typer.Typer(
+    name="documents",
+    help="Persisted documents: the trusted ones GRAPHQL_TRUSTED_DOCUMENTS=only runs.",
+    no_args_is_help=True,
+)
+cli.add_typer(documents)
+
+
+@documents.command("import")
+def documents_import(
+    manifest: Annotated[
+        Path, typer.Argument(help="persisted-documents.json, as GraphQL Code Generator wrote it.")
+    ],
+) -> None:
+    """Store a manifest's documents as trusted (idempotent): nothing is written on failure.
+
+    The manifest is what GraphQL Code Generator's client preset writes with
+    persistedDocuments: true, an object of id to document
+    ({"sha256:<hex>": "query ..."}). A SHA-256 id must be its document's.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fast_query import create_engine
+    from server.persisted import ManifestError, import_documents, read_manifest
+
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {manifest}: {exc}") from None
+
+    async def main() -> tuple[int, int]:
+        engine = create_engine(_settings().database_url, hide_parameters=True)
+        try:
+            imported = await import_documents(engine, read_manifest(text))
+        finally:
+            await engine.dispose()
+        return imported.new, imported.known
+
+    try:
+        new, known = asyncio.run(main())
+    except ManifestError as exc:
+        raise _fail(f"{manifest}: {exc}") from None
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or type(exc).__name__
+        raise _fail(f"the database refused: {reason} (ftf migrate first?)") from None
+    typer.echo(f"{new} new trusted documents, {known} already trusted ({manifest.name})")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -243,22 +360,44 @@ def serve(
     import uvicorn
 
     migrate("head", check=False)
+    several = _settings().metrics and workers > 1 and not reload
     display = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     typer.secho(f"GraphiQL: http://{display}:{port}/graphql", fg=typer.colors.GREEN)
     # uvicorn handles SIGTERM itself, then raises it again once it has shut down
     # so the previous handler runs: make that one a clean exit, not a kill.
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
-    uvicorn.run(
-        "server.app:app",
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,  # the app logs one structured line per request
-        timeout_graceful_shutdown=timeout_graceful_shutdown,
-    )
+    with _metrics_shared_by_workers(several):
+        uvicorn.run(
+            "server.app:app",
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            server_header=False,
+            access_log=False,  # the app logs one structured line per request
+            timeout_graceful_shutdown=timeout_graceful_shutdown,
+        )
+
+
+@contextmanager
+def _metrics_shared_by_workers(several: bool) -> Iterator[None]:
+    """A ``PROMETHEUS_MULTIPROC_DIR`` of this server's own for its workers, removed at the end.
+
+    The workers inherit the variable, so each writes its values there and a
+    scrape sums them (``server.metrics``). A directory already given in the
+    environment is used as it is, and left: its owner empties it between runs.
+    """
+    if not several or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="ftf-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _exit_after_shutdown(_signum: int, _frame: FrameType | None) -> None:

@@ -4,7 +4,7 @@ Written here rather than taken from Strawberry's view because the contract's
 transport rules (``application/graphql-response+json`` with 400 for request
 errors, 415 for other content types, 413 before parsing, JSON error bodies,
 405 for mutations over GET) are not what that view does. It still runs
-Strawberry's schema, and serves Strawberry's GraphiQL page.
+Strawberry's schema; browsers get GraphiQL's page (``server.graphiql``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeGuard, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 import orjson
 from graphql import (
@@ -32,9 +32,8 @@ from graphql.validation import ASTValidationRule
 from graphql.validation.validate import ValidationAbortedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from strawberry.execution import optimized_is_awaitable
-from strawberry.http.ides import get_graphql_ide_html
 
 from schema import Schema
 from schema.context import Context, FilterLimits, PageLimits
@@ -43,7 +42,7 @@ from schema.limits import MAX_VARIABLE_VALUES, query_cost, too_complex, variable
 from schema.loaders import Loaders
 from schema.rows import RowParams
 from schema.viewer import ANONYMOUS, Viewer
-from server import observability
+from server import graphiql, observability
 from server.auth.tokens import InvalidToken
 from server.auth.viewer import Authenticator
 from server.container import Container, Scope
@@ -59,7 +58,18 @@ from server.errors import (
     internal_error,
     request_error,
 )
+from server.persisted import (
+    NO_STORE,
+    Malformed,
+    PersistedDocuments,
+    PersistedRequest,
+    Refused,
+    requested,
+)
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.tracing import Tracing
 
 logger = logging.getLogger("server.graphql")
 
@@ -74,6 +84,8 @@ INVALID_TOKEN_MESSAGE = (
 )
 #: The request log's status for a client that left before its request was read (nginx's).
 CLIENT_CLOSED_REQUEST = 499
+#: A GET carrying any of these is a GraphQL request (a stored document's id is enough).
+_DOCUMENT_PARAMS = frozenset({"query", "documentId", "extensions"})
 
 
 class HTTPProblem(Exception):
@@ -93,6 +105,8 @@ class GraphQLRequest:
     operation_name: str | None
     extensions: dict[str, Any] | None
     viewer: Viewer = ANONYMOUS
+    # Names a stored document (APQ hash or `documentId`): `query` is "" until it is read.
+    persisted: PersistedRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +133,11 @@ class GraphQLHTTP:
         container: Container,
         limit_rules: Sequence[type[ASTValidationRule]],
         rules: Sequence[type[ASTValidationRule]],
+        *,
+        tracing: Tracing | None = None,
     ) -> None:
         self.schema = schema
+        self.tracing = tracing
         self.settings = settings
         self.container = container
         self.limit_rules = tuple(limit_rules)
@@ -137,24 +154,43 @@ class GraphQLHTTP:
         )
         self._executor_class = schema.execution_context_class
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self.documents = PersistedDocuments(settings, lambda: container.get(AsyncEngine))
         self.fast_path = FastPath(schema, schema.graphql_schema)
+        #: Made by the first request with a token (it may read the signing key).
+        self._authenticator: Authenticator | None = None
 
     # -- HTTP -----------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        if self.tracing is not None:  # OTEL_* turned traces on: a span around the request
+            return await self.tracing.operation(request, self._handle)
+        return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response:
         request_id = observability.request_id()
         media_type = negotiate(request.headers.get("accept"))
         try:
-            if request.method == "GET" and "query" not in request.query_params:
-                return self._ide_or_problem(request)
+            if request.method == "GET" and (
+                not _DOCUMENT_PARAMS.intersection(request.query_params)
+                or (self.settings.graphiql and graphiql.wants_page(request))
+            ):
+                # A browser opening /graphql?query=... gets GraphiQL holding it, not JSON.
+                return await self._ide_or_problem(request)
             graphql_request = await self._read(request)  # transport problems answer first
             graphql_request = replace(graphql_request, viewer=await self.viewer(request))
+            graphql_request = await self._persisted(graphql_request)
             payload, status = await self._run(graphql_request, request, media_type, request_id)
             observability.record_errors(payload.get("errors", ()))
         except HTTPProblem as problem:
             body = {"errors": [error(problem.message, BAD_REQUEST)]}
             observability.record_errors(body["errors"])
             return Response(orjson.dumps(body), problem.status, problem.headers, media_type=JSON)
+        except Refused as refused:
+            # A request error like a parse error: 200 in JSON, 400 in graphql-response+json.
+            body = {"errors": [refused.error]}
+            observability.record_errors(body["errors"])
+            status = 400 if media_type == GRAPHQL_RESPONSE else 200
+            return Response(orjson.dumps(body), status, NO_STORE, media_type=media_type)
         except InvalidToken:
             # Refused before anything runs (RFC 6750, 3.1); why stays in fixed words in the log.
             logger.info("refused a bearer token [request %s]", request_id)
@@ -180,12 +216,12 @@ class GraphQLHTTP:
         authorization = request.headers.get("authorization")
         if authorization is None:
             return ANONYMOUS
-        authenticator = await self.container.get(Authenticator)
+        authenticator = self._authenticator = await self.container.get(Authenticator)
         return await authenticator.viewer(await self.container.get(AsyncEngine), authorization)
 
-    def _ide_or_problem(self, request: Request) -> Response:
-        if self.settings.graphiql and "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(get_graphql_ide_html())
+    async def _ide_or_problem(self, request: Request) -> Response:
+        if self.settings.graphiql and graphiql.wants_page(request):
+            return await graphiql.page(self.settings)
         raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
 
     async def _read(self, request: Request) -> GraphQLRequest:
@@ -197,6 +233,7 @@ class GraphQLHTTP:
                     "variables": _json_param(params.get("variables"), "variables"),
                     "operationName": params.get("operationName"),
                     "extensions": _json_param(params.get("extensions"), "extensions"),
+                    "documentId": params.get("documentId"),
                 }
             )
         if request.method != "POST":
@@ -231,6 +268,27 @@ class GraphQLHTTP:
 
     # -- GraphQL --------------------------------------------------------------
 
+    async def _persisted(self, graphql_request: GraphQLRequest) -> GraphQLRequest:
+        """The request with the document it names read, or refused (``server.persisted``).
+
+        A request that names none passes untouched, with no statement, unless
+        only trusted documents may run.
+        """
+        ref = graphql_request.persisted
+        if not self.documents.involved(ref):
+            return graphql_request
+        sent = None if ref is not None and not graphql_request.query else graphql_request.query
+        try:
+            query = await self.documents.document(sent, ref, self._registrable)
+        except Malformed as exc:
+            raise HTTPProblem(400, str(exc)) from None
+        return replace(graphql_request, query=query)
+
+    def _registrable(self, query: str) -> bool:
+        """Whether a client may register ``query``: it parses and validates (limits included)."""
+        prepared = self._prepare(query)
+        return prepared.document is not None and not prepared.errors
+
     async def _run(
         self, graphql_request: GraphQLRequest, request: Request, media_type: str, request_id: str
     ) -> tuple[dict[str, Any], int]:
@@ -248,7 +306,9 @@ class GraphQLHTTP:
             else:
                 message = "The document has no operation to run."
             return {"errors": [error(message, BAD_REQUEST)]}, failed
-        observability.record_operation(operation.name.value if operation.name else None)
+        observability.record_operation(
+            operation.name.value if operation.name else None, operation.operation.value
+        )
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HTTPProblem(405, f"A {operation.operation.value} needs POST.", {"Allow": "POST"})
         if prepared.errors:
@@ -268,10 +328,10 @@ class GraphQLHTTP:
                 prepared.document, operation, graphql_request, request_id, plan
             )
         finally:
-            if operation.operation is OperationType.MUTATION:
+            if operation.operation is OperationType.MUTATION and self._authenticator:
                 # It may have ended a session or changed a role: this process's next
                 # requests read their viewers afresh (others within ``VIEWER_TTL``).
-                (await self.container.get(Authenticator)).forget()
+                self._authenticator.forget()
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
             return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed
@@ -392,8 +452,13 @@ class GraphQLHTTP:
                     created=created,
                 )
         except WriteFailed as failure:
+            observability.record_answer("fast")
             return _failed_write(failure)
-        return None if data is None else ExecutionResult(data=data)
+        if data is None:
+            observability.record_answer("fallback")  # planned, declined: the resolvers answer
+            return None
+        observability.record_answer("fast")
+        return ExecutionResult(data=data)
 
     async def resolve(
         self,
@@ -403,6 +468,7 @@ class GraphQLHTTP:
         *,
         read_only: bool,
     ) -> ExecutionResult:
+        observability.record_answer("resolvers")
         async with self._scope(graphql_request) as scope:
             if read_only:
                 await _read_only(await scope.get(AsyncSession))
@@ -512,7 +578,15 @@ def _graphql_request(data: dict[str, Any]) -> GraphQLRequest:
     variables = data.get("variables")
     operation_name = data.get("operationName")
     extensions = data.get("extensions")
-    if not isinstance(query, str):
+    document_id = data.get("documentId")
+    ref = None
+    if document_id is not None or isinstance(extensions, dict):
+        named = extensions if isinstance(extensions, dict) else None
+        try:
+            ref = requested(document_id, named, has_query=query is not None)
+        except Malformed as exc:
+            raise HTTPProblem(400, str(exc)) from None
+    if not isinstance(query, str) and not (ref is not None and query is None):
         raise HTTPProblem(400, "`query` must be a string holding the GraphQL document.")
     if variables is not None and not isinstance(variables, dict):
         raise HTTPProblem(400, "`variables` must be a JSON object.")
@@ -520,4 +594,4 @@ def _graphql_request(data: dict[str, Any]) -> GraphQLRequest:
         raise HTTPProblem(400, "`operationName` must be a string.")
     if extensions is not None and not isinstance(extensions, dict):
         raise HTTPProblem(400, "`extensions` must be a JSON object.")
-    return GraphQLRequest(query, variables, operation_name, extensions)
+    return GraphQLRequest(query or "", variables, operation_name, extensions, persisted=ref)

@@ -1,9 +1,11 @@
 """One structured log line per request, and the request id in ``X-Request-ID``.
 
 The line carries the request id, method, path, status, duration, the number
-of SQL statements the request ran, and for GraphQL the operation name and
-the error codes it answered with. The statement count comes from an engine
-event and a context variable, so concurrent requests never mix their counts.
+of SQL statements the request ran, and for GraphQL the operation name, which
+path answered it (``answered_by``) and the error codes it answered with. The
+statement count comes from an engine event and a context variable, so
+concurrent requests never mix their counts. With ``METRICS=true`` the same
+record feeds the Prometheus metrics (``server.metrics``).
 """
 
 from __future__ import annotations
@@ -17,17 +19,24 @@ import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from server.metrics import Metrics
+
 logger = logging.getLogger("server.request")
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _COUNTED = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+#: Which path answered a GraphQL operation: the fast path, the resolvers, or the
+#: resolvers after the fast path declined a planned operation at run time.
+AnsweredBy = Literal["fast", "resolvers", "fallback"]
 
 
 @dataclass(slots=True)
@@ -37,6 +46,8 @@ class RequestInfo:
     request_id: str
     statements: int = 0
     operation: str | None = None
+    operation_type: str | None = None
+    answered_by: AnsweredBy | None = None
     error_codes: list[str] = field(default_factory=list)
 
 
@@ -57,10 +68,18 @@ def request_id() -> str:
     return info.request_id if info is not None else new_request_id()
 
 
-def record_operation(name: str | None) -> None:
+def record_operation(name: str | None, operation_type: str | None = None) -> None:
     info = current_request.get()
     if info is not None:
         info.operation = name
+        info.operation_type = operation_type
+
+
+def record_answer(answered_by: AnsweredBy) -> None:
+    """Which path answered; ``resolvers`` keeps an earlier ``fallback`` (it says more)."""
+    info = current_request.get()
+    if info is not None and not (answered_by == "resolvers" and info.answered_by == "fallback"):
+        info.answered_by = answered_by
 
 
 def record_errors(errors: Iterable[dict[str, Any]]) -> None:
@@ -94,6 +113,9 @@ class RequestLogMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         info = RequestInfo(given if _SANE_REQUEST_ID.fullmatch(given) else new_request_id())
         token = current_request.set(info)
+        metrics: Metrics | None = getattr(scope["app"].state, "metrics", None)
+        if metrics is not None:
+            metrics.sample_pool()
         started = time.perf_counter()
         status = 500
 
@@ -108,6 +130,9 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             current_request.reset(token)
+            duration = time.perf_counter() - started
+            if metrics is not None:
+                metrics.observe(info, duration)
             logger.info(
                 "request",
                 extra={
@@ -115,9 +140,10 @@ class RequestLogMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(duration * 1000, 2),
                     "statements": info.statements,
                     "operation": info.operation,
+                    "answered_by": info.answered_by,
                     "error_codes": info.error_codes,
                 },
             )

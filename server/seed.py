@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from fast_query import Base
 from models import Comment, Post, Role, User, user_roles
 from server.auth.passwords import default_passwords
 
@@ -197,19 +198,29 @@ def admin_email(plan: SeedPlan) -> str | None:
     return str(user["email"])
 
 
-_TABLES: tuple[tuple[str, Table], ...] = (
+#: The tables ``seed`` fills, in insertion order, by the name of their rows in ``_Rows``.
+SEEDED_TABLES: tuple[tuple[str, Table], ...] = (
     ("roles", cast(Table, Role.__table__)),
     ("users", cast(Table, User.__table__)),
     ("user_roles", user_roles),
     ("posts", cast(Table, Post.__table__)),
     ("comments", cast(Table, Comment.__table__)),
 )
+#: A table whose ``info`` says so keeps its rows on ``--reset``: they are the server's own
+#: state, not data (``auth_keys``: every process of the database signs with its key).
+KEEP_ON_RESET = "keep_on_reset"
+
+
+def reset_tables() -> list[Table]:
+    """Every model's table ``--reset`` empties, derived from the metadata, children first."""
+    return [t for t in reversed(Base.metadata.sorted_tables) if not t.info.get(KEEP_ON_RESET)]
 
 
 async def seed(
     engine: AsyncEngine, plan: SeedPlan, *, reset: bool = False, progress: Progress = _quiet
 ) -> SeedCounts:
-    """Fill the database with the plan's rows in one transaction.
+    """Fill the database with the plan's rows in one transaction; with ``reset``, after
+    emptying every model's table (``reset_tables``), one added since included.
 
     Raises:
         DatabaseNotEmpty: the database has users and ``reset`` is false.
@@ -221,8 +232,9 @@ async def seed(
         has_users = await connection.scalar(select(func.count()).select_from(User.__table__))
         if has_users and not reset:
             raise DatabaseNotEmpty(f"the database already has {has_users} users")
-        await _clear(connection)
-        for name, table in _TABLES:
+        # Without users, only what seeding writes is cleared (roles may be there already).
+        await _clear(connection, reset_tables() if reset else [t for _, t in SEEDED_TABLES][::-1])
+        for name, table in SEEDED_TABLES:
             batch_rows: list[dict[str, Any]] = getattr(rows, name)
             done = 0
             progress(name, 0, len(batch_rows))
@@ -245,12 +257,13 @@ def _batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dic
         yield rows[start : start + size]
 
 
-async def _clear(connection: AsyncConnection) -> None:
+async def _clear(connection: AsyncConnection, tables: Sequence[Table]) -> None:
+    """Empty ``tables`` (children first): on ``--reset``, every model's (``reset_tables``)."""
     if connection.dialect.name == "postgresql":
-        names = ", ".join(name for name, _ in _TABLES)
+        names = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in tables)
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         return
-    for _, table in reversed(_TABLES):
+    for table in tables:
         await connection.execute(table.delete())
 
 
@@ -258,7 +271,7 @@ async def _reset_sequences(connection: AsyncConnection) -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
     if connection.dialect.name != "postgresql":
         return
-    for name, table in _TABLES:
+    for name, table in SEEDED_TABLES:
         if "id" not in table.c:
             continue
         await connection.execute(

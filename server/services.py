@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fast_query import BaseRepository, create_engine, create_session_factory
-from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from schema import node_repositories
 from schema.accounts import Accounts
 from schema.fastpath import ReadConnection
 from schema.loaders import Loaders
@@ -22,8 +22,6 @@ from server.auth.viewer import Authenticator, provide_authenticator
 from server.container import Container
 from server.observability import count_statements
 from server.settings import Settings
-
-REPOSITORIES = (UserRepository, PostRepository, CommentRepository, RoleRepository)
 
 
 async def provide_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -108,7 +106,8 @@ def build_container(settings: Settings) -> Container:
     # made elsewhere is anonymous), and from it the row rules' values.
     container.scoped(Viewer, provide_anonymous)
     container.scoped(RowParams, RowParams.of)
-    for repository in REPOSITORIES:
+    # Every node type's repository, as its module registered it (schema.resource.register).
+    for repository in node_repositories():
         container.scoped(repository, provide_repository(repository))
     container.scoped(Loaders)
     return container

@@ -20,6 +20,10 @@ _HTTP_URL = re.compile(r"https?://[^/?#\s]+(/\S*)?", re.IGNORECASE)
 _ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
 
 
+#: ``GRAPHQL_TRUSTED_DOCUMENTS``: any document may run, or only the trusted ones.
+TRUSTED_DOCUMENTS_MODES = ("off", "only")
+
+
 class SettingsError(ValueError):
     """An environment variable has a value the server cannot use."""
 
@@ -37,6 +41,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     graphiql: bool = True
+    # GraphiQL keeps its Headers pane (a pasted token) in localStorage only when this is on.
+    graphiql_persist_headers: bool = False
     introspection: bool = True
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 30
@@ -50,6 +56,10 @@ class Settings:
     graphql_max_filter_pattern_length: int = 1024 * 1024
     max_body_bytes: int = 1024 * 1024
     graphql_fast_path: bool = True
+    # Apollo's automatic persisted queries (server.persisted): clients may register documents.
+    graphql_persisted_queries: bool = True
+    # "only": run nothing but the documents `ftf documents import` trusted; "off": any document.
+    graphql_trusted_documents: str = "off"
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 10.0
@@ -58,6 +68,8 @@ class Settings:
     db_pre_ping_idle: float = 0.5
     debug: bool = False
     log_level: str = "info"
+    # Prometheus metrics at /metrics (server.metrics); off: /metrics answers 404.
+    metrics: bool = False
     cors_origins: tuple[str, ...] = ()
     # Access tokens (contract section 8). An empty secret: a key generated once
     # and kept in the database (server.auth.keys), the same for every process.
@@ -68,6 +80,9 @@ class Settings:
     auth_refresh_token_ttl: int = 30 * 24 * 60 * 60
     # An identity provider's key set: its RS256/ES256 access tokens are accepted too.
     auth_jwks_url: str = ""
+    # Seconds a signed-in viewer read from the database serves its next requests
+    # (server.auth.viewer); the contract allows changes a second to reach every process.
+    auth_viewer_cache_ttl: float = 0.5
 
     def __post_init__(self) -> None:
         # The message names the variable, never its value: it may be a secret.
@@ -84,6 +99,10 @@ class Settings:
                 raise SettingsError(f"{name.upper()} must be a positive number of seconds")
         if self.auth_jwks_url and not _HTTP_URL.fullmatch(self.auth_jwks_url):
             raise SettingsError("AUTH_JWKS_URL must be an http:// or https:// URL")
+        if not 0 <= self.auth_viewer_cache_ttl <= 1:
+            raise SettingsError("AUTH_VIEWER_CACHE_TTL must be between 0 and 1 second")
+        if self.graphql_trusted_documents not in TRUSTED_DOCUMENTS_MODES:
+            raise SettingsError("GRAPHQL_TRUSTED_DOCUMENTS must be off or only")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

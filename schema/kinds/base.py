@@ -127,9 +127,11 @@ def lookup_key(resource: Resource[Any], value: str, argument: str = "id") -> int
 
 @strawberry.enum(name="Trashed", description="Which soft-deleted rows to include.")
 class TrashedFilter(enum.Enum):
-    WITHOUT = "without"
-    WITH = "with"
-    ONLY = "only"
+    WITHOUT = strawberry.enum_value("without", description="Live rows only (the default).")
+    WITH = strawberry.enum_value(
+        "with", description="Live and soft-deleted rows (the ones you may see: section 8)."
+    )
+    ONLY = strawberry.enum_value("only", description="Soft-deleted rows only.")
 
 
 def trashed_mode(value: Any) -> Trashed:

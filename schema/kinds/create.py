@@ -37,6 +37,14 @@ class Derived(Protocol):
     The fast path has no services: a create given such a field declines it.
     """
 
+    @property
+    def name(self) -> str:
+        """The input field (``password``): optional in ``CreateXInput``."""
+        ...
+
+    @property
+    def description(self) -> str: ...
+
     def given(self, data: Any) -> bool: ...
 
     async def problems(self, info: Info, data: Any, prefix: str = "input") -> dict[str, str]: ...

@@ -89,7 +89,6 @@ async def create_user(
             )
         except UniqueViolation:  # taken between the check and the insert
             raise AccountError({"--email": "already taken"}) from None
-        for role in wanted:
-            await users.assign_role(user.id, named[role].id)
+        await users.attach("roles", user.id, [named[role].id for role in wanted])
         await session.commit()
     return CreatedUser(user.id, user.name, user.email, tuple(wanted))

@@ -110,5 +110,7 @@ class Authenticator:
 
 async def provide_authenticator(settings: Settings, engine: AsyncEngine) -> Authenticator:
     return Authenticator(
-        await load_access_tokens(settings, engine), ProviderTokens.from_settings(settings)
+        await load_access_tokens(settings, engine),
+        ProviderTokens.from_settings(settings),
+        ttl=settings.auth_viewer_cache_ttl,
     )

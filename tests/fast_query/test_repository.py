@@ -7,15 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fast_query import (
+    BaseRepository,
     ForeignKeyViolation,
     InvalidQuery,
     NotNullViolation,
     Page,
     RecordNotFound,
+    RowScope,
+    Scopes,
     Trashed,
     UniqueViolation,
     create_session_factory,
@@ -483,30 +486,93 @@ async def test_not_null_violation(session: AsyncSession) -> None:
 # -- the app's repositories -------------------------------------------------------
 
 
-async def test_assign_role_is_idempotent(session: AsyncSession, blog: Blog) -> None:
-    users = UserRepository(session)
-    dee, admin = blog.users["Dee"], blog.roles["admin"]
-    await users.assign_role(dee, admin)
-    await users.assign_role(dee, admin)
-    await users.assign_role(blog.users["Ada"], admin)  # already linked by the fixture
-    links = await session.scalars(
-        select(user_roles.c.user_id).where(user_roles.c.role_id == admin).order_by("user_id")
+async def members(session: AsyncSession, role_id: int) -> list[int]:
+    found = await session.scalars(
+        select(user_roles.c.user_id).where(user_roles.c.role_id == role_id).order_by("user_id")
     )
-    assert links.all() == [blog.users["Ada"], dee]
+    return list(found.all())
 
 
-async def test_revoke_role_is_idempotent(session: AsyncSession, blog: Blog) -> None:
+async def test_attach_is_idempotent_in_one_statement(
+    session: AsyncSession, blog: Blog, statements: StatementCounter
+) -> None:
+    users = UserRepository(session)
+    dee, ada, admin = blog.users["Dee"], blog.users["Ada"], blog.roles["admin"]
+    statements.reset()
+    await users.attach("roles", dee, [admin])
+    assert statements.count == 1
+    await users.attach("roles", dee, [admin, admin])
+    await users.attach("roles", ada, [admin])  # already linked by the fixture
+    await users.attach("roles", ada, [])
+
+    assert await members(session, admin) == [ada, dee]
+
+
+async def test_attach_links_several_rows_and_from_either_side(
+    session: AsyncSession, blog: Blog
+) -> None:
+    dee, bob = blog.users["Dee"], blog.users["Bob"]
+    await UserRepository(session).attach("roles", dee, blog.roles.values())
+    await RoleRepository(session).attach("users", blog.roles["admin"], [bob])
+
+    dee_user = await UserRepository(session).query().with_("roles").where(id=dee).first_or_fail()
+    assert sorted(role.id for role in dee_user.roles) == sorted(blog.roles.values())
+    assert bob in await members(session, blog.roles["admin"])
+
+
+async def test_detach_is_idempotent(session: AsyncSession, blog: Blog) -> None:
     users = UserRepository(session)
     ada, editor = blog.users["Ada"], blog.roles["editor"]
-    await users.revoke_role(ada, editor)
-    await users.revoke_role(ada, editor)
-    await users.revoke_role(blog.users["Dee"], editor)  # never linked
-    links = await session.scalars(
-        select(user_roles.c.user_id).where(user_roles.c.role_id == editor)
-    )
-    assert links.all() == [blog.users["Bob"]]
+    await users.detach("roles", ada, [editor])
+    await users.detach("roles", ada, [editor])
+    await users.detach("roles", blog.users["Dee"], [editor])  # never linked
+
+    assert await members(session, editor) == [blog.users["Bob"]]
     ada_user = await users.query().with_("roles").where(id=ada).first_or_fail()
     assert [role.name for role in ada_user.roles] == ["admin"]
+
+
+async def test_attach_and_detach_leave_rows_the_repository_cannot_see(
+    session: AsyncSession, blog: Blog
+) -> None:
+    """Soft-deleted rows and rows outside a scope are missing: nothing is linked or unlinked."""
+    cyd, ada, admin, editor = (
+        blog.users["Cyd"],
+        blog.users["Ada"],
+        blog.roles["admin"],
+        blog.roles["editor"],
+    )
+    not_editor = Scopes({Role: RowScope(lambda roles: roles.name != bindparam("hidden"))})
+    users = UserRepository(session, scopes=not_editor, params={"hidden": "editor"})
+
+    await users.attach("roles", cyd, [admin])  # Cyd is soft-deleted
+    await users.attach("roles", blog.users["Dee"], [editor])  # editor is out of scope
+    await users.detach("roles", ada, [editor])
+
+    assert cyd not in await members(session, admin)
+    assert await members(session, editor) == [ada, blog.users["Bob"]]
+
+
+@pytest.mark.parametrize(
+    ("model", "relation", "message"),
+    [
+        pytest.param(User, "posts", "User.posts is not a many-to-many", id="one-to-many"),
+        pytest.param(User, "nothing", "User.nothing is not a many-to-many", id="no-relation"),
+        pytest.param(Post, "author", "Post.author is not a many-to-many", id="to-one"),
+    ],
+)
+async def test_attach_refuses_what_is_not_many_to_many(
+    session: AsyncSession, model: type[Any], relation: str, message: str
+) -> None:
+    repositories: dict[type[Any], type[BaseRepository[Any]]] = {
+        User: UserRepository,
+        Post: PostRepository,
+    }
+    repository = repositories[model](session)
+    with pytest.raises(InvalidQuery, match=message):
+        await repository.attach(relation, 1, [1])
+    with pytest.raises(InvalidQuery, match=message):
+        await repository.detach(relation, 1, [1])
 
 
 async def test_find_by_email_and_name(session: AsyncSession, blog: Blog) -> None:

@@ -173,6 +173,8 @@ def _head() -> str:
 MODEL_TABLES = ["comments", "posts", "roles", "user_roles", "users"]
 #: The server's own tables for signing in (contract section 1 leaves their design to it).
 AUTH_TABLES = ["auth_keys", "auth_login_failures", "auth_refresh_tokens", "auth_sessions"]
+#: The server's own table of persisted documents (APQ and trusted ones: server.persisted).
+DOCUMENT_TABLES = ["persisted_documents"]
 
 
 async def test_upgrade_to_head_creates_exactly_the_tables_of_the_models(
@@ -181,7 +183,8 @@ async def test_upgrade_to_head_creates_exactly_the_tables_of_the_models(
     in_thread(command.upgrade, alembic_config(fresh_database_url), "head")
 
     state = await _inspect(fresh_database_url)
-    assert state["tables"] == ["alembic_version", *sorted(AUTH_TABLES + MODEL_TABLES)]
+    own = AUTH_TABLES + DOCUMENT_TABLES
+    assert state["tables"] == ["alembic_version", *sorted(own + MODEL_TABLES)]
     assert state["versions"] == [_head()]
     assert state["database"] == state["models"]
     if backend == "postgresql":

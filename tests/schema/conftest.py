@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -12,17 +12,27 @@ from starlette.applications import Starlette
 
 from fast_query import Base
 from server.app import create_app
+from server.auth.viewer import Authenticator
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, at, insert_dataset
 from tests.schema.support import bulk_insert_dataset, crowd_rows
 from tests.verify import TEST_ADMIN_TOKEN, AdminTokenGraphQLHTTP, VerifyingGraphQLHTTP
 
 
+def TEST_SETTINGS(database_url: str) -> Settings:
+    """The shared apps' settings: every viewer read afresh (``AUTH_VIEWER_CACHE_TTL=0``).
+
+    The tests empty the tables between them and keys start over, so a viewer
+    cached for a user id a moment ago may be another test's user.
+    """
+    return Settings(database_url=database_url, auth_viewer_cache_ttl=0)
+
+
 @pytest.fixture(scope="session")
 async def app(database_url: str) -> AsyncIterator[Starlette]:
     # Every query the tests send runs on the fast path and again through the
     # resolvers; the response fails unless both give the same data.
-    application = create_app(Settings(database_url=database_url), endpoint=VerifyingGraphQLHTTP)
+    application = create_app(TEST_SETTINGS(database_url), endpoint=VerifyingGraphQLHTTP)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -35,7 +45,7 @@ async def unverified_app(database_url: str) -> AsyncIterator[Starlette]:
     resolvers, and a write committed in between makes the two differ with
     nothing wrong. Use it with ``committed_engine``, which empties the tables.
     """
-    application = create_app(Settings(database_url=database_url), endpoint=AdminTokenGraphQLHTTP)
+    application = create_app(TEST_SETTINGS(database_url), endpoint=AdminTokenGraphQLHTTP)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -132,3 +142,25 @@ async def blog(committed_engine: AsyncEngine, client: httpx.AsyncClient) -> Data
 async def crowd(committed_engine: AsyncEngine, client: httpx.AsyncClient) -> Dataset:
     """25 users with 0 to 5 posts each and 0 to 3 comments per post (``support.crowd_rows``)."""
     return await bulk_insert_dataset(committed_engine, **crowd_rows())
+
+
+@pytest.fixture
+async def as_viewer(
+    app: Starlette, committed_engine: AsyncEngine
+) -> AsyncIterator[Callable[[int | None], GraphQL]]:
+    """A client of the app as a user (by database id; ``None``: anonymous), with a real token."""
+    auth: Authenticator = await app.state.container.get(Authenticator)
+    transport = httpx.ASGITransport(app=app)
+    opened: list[httpx.AsyncClient] = []
+
+    def client(user_id: int | None) -> GraphQL:
+        headers = {}
+        if user_id is not None:
+            headers["Authorization"] = f"Bearer {auth.tokens.issue(user_id).token}"
+        http = httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+        opened.append(http)
+        return GraphQL(http)
+
+    yield client
+    for http in opened:
+        await http.aclose()

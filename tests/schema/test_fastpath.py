@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.applications import Starlette
 
 from schema.fastpath import ReadConnection
-from tests.api import Dataset, GraphQL, StatementCounter, gid
+from tests.api import Dataset, GraphQL, RequestLog, StatementCounter, gid
 from tests.verify import AS_TEST_ADMIN
 
 
@@ -83,9 +83,10 @@ async def test_flat_to_one_relations_are_joined_into_their_rows_statement(
     gql: GraphQL, blog: Dataset, sql: StatementCounter, query: str, expected_statements: int
 ) -> None:
     # ``gql`` runs every query on the fast path and through the resolvers and
-    # fails on any difference, soft-deleted authors (Cyd's post) included.
+    # fails on any difference, soft-deleted authors (Cyd's post) included;
+    # ``fast`` fails unless the fast path answered.
     with sql:
-        data = await gql.data(query)
+        data = await gql.fast(query)
     assert sql.count == expected_statements
     assert data
 
@@ -142,7 +143,7 @@ async def test_a_create_is_one_insert_that_checks_its_references(
     # ``gql`` reads the new row back through the resolvers and compares.
     variables = {"post": gid("Post", blog.posts["b1"]), "author": gid("User", blog.users["dee"])}
     with sql:
-        data = await gql.data(CREATE_COMMENT, variables)
+        data = await gql.fast(CREATE_COMMENT, variables)
     assert data["createComment"]["body"] == "Hello"
     assert data["createComment"]["post"] == {"title": "Building things"}
     assert sql.count == 2  # the INSERT, then the post for the payload
@@ -152,9 +153,11 @@ async def test_a_create_is_one_insert_that_checks_its_references(
     gone = {**variables, "post": gid("Post", blog.posts["a3"])}
     async with committed_engine.connect() as connection:
         before = await connection.scalar(text("SELECT count(*) FROM comments"))
-    with sql:
+    with sql, RequestLog() as log:
         sql.statements.clear()
-        body = await gql(CREATE_COMMENT, gone)
+        response = await gql.post(CREATE_COMMENT, gone)
+    body = response.json()
+    assert log.line(response)["answered_by"] == "fallback"  # planned; declined at run time
     assert body["data"] == {"createComment": None}
     assert body["errors"][0]["extensions"]["fields"] == {"input.postId": "not found"}
     assert sql.count == 2

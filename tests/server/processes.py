@@ -59,13 +59,16 @@ StartServer = Callable[..., Awaitable[Server]]
 
 @pytest.fixture
 def ftf_serve(tmp_path: Path) -> Iterator[StartServer]:
-    """``await ftf_serve(database_url, *options)``: a running ``ftf serve``, killed at the end."""
+    """``await ftf_serve(database_url, *options)``: a running ``ftf serve``, killed at the end.
+
+    ``env={...}`` adds variables to the server's environment.
+    """
     started: list[Server] = []
 
-    async def start(database_url: str, *options: str) -> Server:
+    async def start(database_url: str, *options: str, env: dict[str, str] | None = None) -> Server:
         port = free_port()
         log = tmp_path / f"serve-{port}.log"
-        env = {**os.environ, "DATABASE_URL": database_url}
+        env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
         with log.open("wb") as output:
             process = subprocess.Popen(
                 [str(FTF), "serve", "--port", str(port), *options],

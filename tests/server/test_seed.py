@@ -3,38 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import create_engine, create_session_factory
+from fast_query import Base, create_engine, create_session_factory
 from migrations import alembic_config
-from models import Comment, Post, Role, User, user_roles
+from models import Role, User, auth_keys, auth_login_failures, auth_sessions, user_roles
 from repositories import CommentRepository, PostRepository, RoleRepository, UserRepository
+from server.auth.keys import stored_secret
 from server.auth.passwords import InvalidPassword, Passwords, verify_password
 from server.seed import (
     ADMIN_ROLE_ID,
     BATCH_SIZE,
+    SEEDED_TABLES,
     DatabaseNotEmpty,
     SeedCounts,
     SeedPlan,
     admin_email,
     generate,
+    reset_tables,
     seed,
 )
 from tests.conftest import Ftf, in_thread
 
-TABLES: dict[str, Table] = {
-    "roles": Role.__table__,  # type: ignore[dict-item]
-    "users": User.__table__,  # type: ignore[dict-item]
-    "user_roles": user_roles,
-    "posts": Post.__table__,  # type: ignore[dict-item]
-    "comments": Comment.__table__,  # type: ignore[dict-item]
-}
+TABLES: dict[str, Table] = dict(SEEDED_TABLES)
 ROLES = ["admin", "editor", "author", "moderator", "reader"]
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -172,6 +169,32 @@ async def test_seed_with_reset_replaces_the_rows(committed_engine: AsyncEngine) 
 
     assert counts.users == 20
     assert await read_rows(committed_engine) == generated_rows(plan)
+
+
+async def test_reset_empties_every_models_table_but_keeps_the_signing_key(
+    committed_engine: AsyncEngine,
+) -> None:
+    await seed(committed_engine, SeedPlan(users=3, seed=1))
+    now = datetime.now(UTC)
+    async with committed_engine.begin() as connection:
+        await stored_secret(connection)
+        await connection.execute(insert(auth_sessions).values(user_id=1, created_at=now))
+        await connection.execute(
+            insert(auth_login_failures).values(email_hash="0" * 64, failed_at=now)
+        )
+        key = await connection.scalar(select(auth_keys.c.secret))
+
+    await seed(committed_engine, SeedPlan(users=2, seed=2), reset=True)
+
+    assert {table.name for table in reset_tables()} == (
+        {table.name for table in Base.metadata.tables.values()}
+        - {"auth_keys", "persisted_documents"}
+    )
+    assert await count(committed_engine, auth_sessions) == 0
+    assert await count(committed_engine, auth_login_failures) == 0
+    async with committed_engine.connect() as connection:
+        assert await connection.scalar(select(auth_keys.c.secret)) == key
+    assert await read_rows(committed_engine) == generated_rows(SeedPlan(users=2, seed=2))
 
 
 async def test_rows_inserted_after_seeding_get_new_ids(committed_engine: AsyncEngine) -> None:
