@@ -43,6 +43,7 @@ from schema.loaders import Loaders
 from schema.rows import RowParams
 from schema.viewer import ANONYMOUS, Viewer
 from server import graphiql, observability
+from server.accept import media_ranges
 from server.auth.tokens import InvalidToken
 from server.auth.viewer import Authenticator
 from server.container import Container, Scope
@@ -544,17 +545,7 @@ def negotiate(accept: str | None) -> str:
     if not accept:
         return JSON
     best, best_q = JSON, -1.0
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        media = media.lower()
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for media, q in media_ranges(accept):
         if q <= 0:
             continue
         if media == GRAPHQL_RESPONSE and q >= best_q:

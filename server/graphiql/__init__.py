@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from server.accept import media_ranges
 from server.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -151,17 +152,7 @@ def wants_page(request: Request) -> bool:
 def prefers_html(accept: str | None) -> bool:
     """``text/html`` ranks above every JSON type (and ``*/*``) in ``Accept``."""
     html_q, json_q = 0.0, 0.0
-    for part in (accept or "").split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        media = media.lower()
+    for media, q in media_ranges(accept):
         if media == "text/html":
             html_q = max(html_q, q)
         elif media in ("application/json", "application/graphql-response+json", "*/*"):

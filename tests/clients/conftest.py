@@ -10,8 +10,6 @@ files of their own. Without Node.js 20+ or npm the tests skip, unless
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -28,15 +26,13 @@ import pytest
 
 from server.settings import Settings
 from tests.conftest import FTF
+from tests.npm import npm_ci
 from tests.pg_cluster import free_port
 
 CLIENTS_DIR = Path(__file__).resolve().parent
-LOCK_FILE = CLIENTS_DIR / "package-lock.json"
-STAMP = CLIENTS_DIR / "node_modules" / ".ftf-lock-sha256"  # the lock file `npm ci` installed
 REQUIRE_NODE = os.environ.get("FTF_REQUIRE_NODE", "") not in ("", "0", "false")
 MIN_NODE = 20
 
-NPM_TIMEOUT = 300  # seconds, for `npm ci`
 COMMAND_TIMEOUT = 120  # an ftf command, a Node script
 START_TIMEOUT = 60  # until /health answers
 STOP_TIMEOUT = 15
@@ -66,26 +62,7 @@ def _node_and_npm() -> tuple[str, str]:
 
 
 def _install(npm: str) -> None:
-    """``npm ci`` the pinned packages unless the installed ones came from this lock file."""
-    digest = hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
-    with LOCK_FILE.open("rb") as held:  # one installer at a time (parallel test runs)
-        fcntl.flock(held, fcntl.LOCK_EX)
-        if STAMP.is_file() and STAMP.read_text().strip() == digest:
-            return
-        command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
-        try:
-            done = subprocess.run(
-                command, cwd=CLIENTS_DIR, capture_output=True, text=True, timeout=NPM_TIMEOUT
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"`npm ci` in {CLIENTS_DIR} took more than {NPM_TIMEOUT} s", pytrace=False)
-        if done.returncode != 0:
-            pytest.fail(
-                f"`npm ci` in {CLIENTS_DIR} failed ({done.returncode}):\n"
-                f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}",
-                pytrace=False,
-            )
-        STAMP.write_text(digest + "\n")
+    npm_ci(CLIENTS_DIR, npm)
 
 
 @pytest.fixture(scope="session")

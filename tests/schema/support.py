@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.applications import Starlette
 
 from models import Comment, Post, User
+from server.app import create_app
+from server.settings import Settings
 from tests.api import Dataset, GraphQL, at
+from tests.verify import AdminTokenGraphQLHTTP
 
 
 def problems(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,3 +190,15 @@ async def _insert_all(
     statement = insert(model).returning(model.id, sort_by_parameter_order=True)
     keys = (await connection.execute(statement, values)).scalars().all()
     return {row["key"]: key for row, key in zip(rows, keys, strict=True)}
+
+
+@asynccontextmanager
+async def deployed_app(**settings: Any) -> AsyncIterator[Starlette]:
+    """The application as deployed, started: the fast path answers alone, unverified.
+
+    For counting statements (the package's ``app`` runs every query twice to
+    compare the two paths); it knows the tests' admin token.
+    """
+    application = create_app(Settings(**settings), endpoint=AdminTokenGraphQLHTTP)
+    async with application.router.lifespan_context(application):
+        yield application

@@ -16,20 +16,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from server.app import create_app
-from server.settings import Settings
 from tests.api import GraphQL, StatementCounter
 from tests.schema.conftest import empty_tables
+from tests.schema.support import deployed_app
 from tests.schema.test_authorization_reads import insert_fresh
-from tests.verify import AdminTokenGraphQLHTTP
 
 
 @pytest.fixture(scope="module")
 async def app(database_url: str) -> AsyncIterator[Starlette]:
-    """The application as deployed (the package's ``app`` runs every query twice)."""
-    settings = Settings(database_url=database_url, auth_viewer_cache_ttl=0)  # +1 every time
-    application = create_app(settings, endpoint=AdminTokenGraphQLHTTP)
-    async with application.router.lifespan_context(application):
+    """The application as deployed; every signed-in request reads its viewer (+1 statement)."""
+    async with deployed_app(database_url=database_url, auth_viewer_cache_ttl=0) as application:
         yield application
 
 

@@ -12,11 +12,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from server.app import create_app
-from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, gid
-from tests.schema.support import CROWD_USERS, crowd_comments_of, crowd_posts_of
-from tests.verify import AdminTokenGraphQLHTTP
+from tests.schema.support import CROWD_USERS, crowd_comments_of, crowd_posts_of, deployed_app
 
 
 @pytest.fixture(scope="module", params=["fast-path", "resolvers"])
@@ -32,9 +29,8 @@ async def app(mode: str, database_url: str) -> AsyncIterator[Starlette]:
     (The package's ``app`` runs every query both ways to compare them, which
     would count the statements of both.)
     """
-    settings = Settings(database_url=database_url, graphql_fast_path=mode == "fast-path")
-    application = create_app(settings, endpoint=AdminTokenGraphQLHTTP)
-    async with application.router.lifespan_context(application):
+    fast_path = mode == "fast-path"
+    async with deployed_app(database_url=database_url, graphql_fast_path=fast_path) as application:
         yield application
 
 

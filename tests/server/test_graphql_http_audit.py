@@ -14,8 +14,6 @@ unless ``FTF_REQUIRE_POSTGRES=1`` (CI), which makes them fail instead.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -33,13 +31,11 @@ import pytest
 
 from server.settings import Settings
 from tests.conftest import FTF, REQUIRE_POSTGRES
+from tests.npm import npm_ci
 
 AUDIT_DIR = Path(__file__).with_name("audit")
 SCRIPT = AUDIT_DIR / "graphql_http_audit.mjs"
-LOCK_FILE = AUDIT_DIR / "package-lock.json"
-STAMP = AUDIT_DIR / "node_modules" / ".ftf-lock-sha256"  # the lock file `npm ci` installed
 
-NPM_TIMEOUT = 300  # seconds, for `npm ci`
 MIGRATE_TIMEOUT = 120
 START_TIMEOUT = 60  # until /health answers
 STOP_TIMEOUT = 15
@@ -78,28 +74,7 @@ def _node_and_npm() -> tuple[str, str]:
 
 
 def _install(npm: str) -> None:
-    """``npm ci`` the pinned packages into ``tests/server/audit/node_modules`` unless done."""
-    digest = hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
-    # One installer at a time (parallel test runs): an advisory lock on the
-    # lock file itself, which `npm ci` only reads.
-    with LOCK_FILE.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        if STAMP.is_file() and STAMP.read_text().strip() == digest:
-            return
-        command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
-        try:
-            done = subprocess.run(
-                command, cwd=AUDIT_DIR, capture_output=True, text=True, timeout=NPM_TIMEOUT
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"`npm ci` in {AUDIT_DIR} took more than {NPM_TIMEOUT} s", pytrace=False)
-        if done.returncode != 0:
-            pytest.fail(
-                f"`npm ci` in {AUDIT_DIR} failed ({done.returncode}):\n"
-                f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}",
-                pytrace=False,
-            )
-        STAMP.write_text(digest + "\n")
+    npm_ci(AUDIT_DIR, npm)
 
 
 def _free_port() -> int:
