@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema.viewer import ANONYMOUS
 from server.auth.sessions import Sessions, end_session
-from server.auth.tokens import AccessTokens, InvalidToken
+from server.auth.tokens import LEEWAY_SECONDS, AccessTokens, InvalidToken
 from server.auth.viewer import VIEWER_TTL, Authenticator
 from tests.api import StatementCounter
 from tests.server.auth.support import add_user, users
@@ -95,3 +98,18 @@ async def test_a_bad_token_is_refused_before_any_statement(
             with pytest.raises(InvalidToken):
                 await authenticator.viewer(committed_engine, header)
     assert sql.count == 0
+
+
+async def test_a_cached_token_is_still_refused_once_it_expires(
+    authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
+) -> None:
+    async with committed_engine.begin() as connection:
+        user_id = await add_user(connection)
+    # Accepted for another 0.7 s (its lifetime and the 30 s of leeway nearly spent).
+    issued = datetime.now(UTC) - timedelta(seconds=tokens.ttl + LEEWAY_SECONDS - 0.7)
+    header = f"Bearer {tokens.issue(user_id, now=issued).token}"
+    assert (await authenticator.viewer(committed_engine, header)).user_id == user_id
+
+    await asyncio.sleep(1.0)  # the cache's own clock stands still: only the token expires
+    with pytest.raises(InvalidToken):
+        await authenticator.viewer(committed_engine, header)
