@@ -61,6 +61,10 @@ NO_STORE = {"Cache-Control": "private, no-cache, must-revalidate"}
 #: Documents remembered per process, and the longest remembered (longer ones are read each time).
 _KNOWN = 1024
 _KNOWN_LENGTH = 16 * 1024
+#: The longest document a client may register (APQ): what clients send is far shorter,
+#: and a client may not fill the table a megabyte of comments at a time. A longer one
+#: still runs; it is not stored.
+MAX_REGISTERED_LENGTH = _KNOWN_LENGTH
 #: Rows per statement when importing a manifest (well under SQLite's bound parameters).
 _CHUNK = 500
 
@@ -180,7 +184,12 @@ class PersistedDocuments:
         if self.trusted_only:
             if await self._find(key) is None:
                 raise Refused(NOT_TRUSTED_MESSAGE, QUERY_NOT_IN_SAFELIST)
-        elif persisted is not None and key not in self._known and registrable(query):
+        elif (
+            persisted is not None
+            and len(query) <= MAX_REGISTERED_LENGTH
+            and key not in self._known
+            and registrable(query)
+        ):
             await self._register(key, query)
         return query
 

@@ -127,10 +127,12 @@ class Create(ObjectRoot):
         names = sorted(cleaned.values)
         checks = [check for _path, check in cleaned.checks]
         columns = sorted(plan.columns())
-        if not set(columns) <= set(table_of(self.model).c.keys()):
-            # A computed column (``viewerCanUpdate``) of a row not yet written: the
-            # resolvers create it and read it back.
-            raise Fallback("a computed column")
+        if not set(columns) <= set(table_of(self.model).c.keys()) or set(columns) & set(
+            runner.rows.scopes.masks(self.model)
+        ):
+            # A computed column (``viewerCanUpdate``) or a masked one (``email``) of the
+            # new row: ``RETURNING`` reads neither as the request sees it, the resolvers do.
+            raise Fallback("a computed or masked column")
         scopes = runner.rows.scopes
         shape = (
             self.model,

@@ -63,9 +63,14 @@ class Authenticator:
         #: By token: when its viewer was read (``clock``), when the token stops being
         #: accepted (epoch seconds: its ``exp`` and the leeway), and the viewer.
         self._recent: dict[str, tuple[float, float, Viewer]] = {}
+        self._generation = 0
 
     def forget(self) -> None:
-        """Drop every cached viewer: this process just changed something (a mutation ran)."""
+        """Drop every cached viewer: this process just changed something (a mutation ran).
+
+        A lookup that started before is not stored when it ends (``_generation``).
+        """
+        self._generation += 1
         self._recent.clear()
 
     async def viewer(self, engine: AsyncEngine, authorization: str | None) -> Viewer:
@@ -78,7 +83,7 @@ class Authenticator:
         token = bearer_token(authorization)
         if token is None:
             return ANONYMOUS
-        now = self._clock()
+        now, generation = self._clock(), self._generation
         cached = self._recent.get(token)
         if cached is not None:
             read_at, refused_from, viewer = cached
@@ -110,6 +115,8 @@ class Authenticator:
             raise InvalidToken("the token's user or session is gone")
         roles = frozenset(name for _id, name in found if name is not None)
         viewer = Viewer(found[0][0], session_id, roles)
+        if generation != self._generation:
+            return viewer  # read across a change of this process: good for this request only
         if len(self._recent) >= MAX_CACHED_VIEWERS:
             self._recent.clear()
         refused_from = claims.expires_at.timestamp() + LEEWAY_SECONDS

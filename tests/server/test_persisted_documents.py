@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from models import persisted_documents
-from server.persisted import ManifestError, import_documents, read_manifest, sha256_hex
+from server.persisted import (
+    MAX_REGISTERED_LENGTH,
+    ManifestError,
+    import_documents,
+    read_manifest,
+    sha256_hex,
+)
 from server.settings import Settings
 from tests.api import StatementCounter
 from tests.conftest import Ftf
@@ -148,6 +154,17 @@ async def test_a_document_sent_with_its_hash_is_stored_and_then_runs_by_hash(sta
             elsewhere = await http.post("/graphql", json={"extensions": apq(sha256)})
         assert sql.count == 1
     assert elsewhere.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_long_document_runs_but_is_not_stored(start: Start) -> None:
+    """Registering is for the documents clients send, not a megabyte of comments."""
+    short, _ = typename_query()
+    query = short + "\n#" + "x" * MAX_REGISTERED_LENGTH
+    sha256 = sha256_hex(query)
+    async with start() as (app, http):
+        answered = await http.post("/graphql", json={"query": query, "extensions": apq(sha256)})
+        assert await stored(await app_engine(app), sha256) is None
+    assert answered.json() == {"data": {"__typename": "Query"}}
 
 
 async def test_the_hash_must_be_the_documents(start: Start) -> None:
