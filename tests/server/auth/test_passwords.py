@@ -193,8 +193,9 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
 
         assert len(set(hashes)) == 4
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-        # Blocked, the loop would stall for a whole hash at least.
-        assert max(gaps) < one_hash / 2, (max(gaps), one_hash)
+        # Blocked, the loop would stall for a whole hash at least (four, in fact); a
+        # loaded machine may delay a tick, never by a whole hash.
+        assert max(gaps) < one_hash, (max(gaps), one_hash)
         assert sum(1 for tick in ticks if tick >= started) > elapsed / 0.02
     finally:
         hasher.close()
