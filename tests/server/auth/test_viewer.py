@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
@@ -105,11 +106,14 @@ async def test_a_cached_token_is_still_refused_once_it_expires(
 ) -> None:
     async with committed_engine.begin() as connection:
         user_id = await add_user(connection)
-    # Accepted for another 0.7 s (its lifetime and the 30 s of leeway nearly spent).
-    issued = datetime.now(UTC) - timedelta(seconds=tokens.ttl + LEEWAY_SECONDS - 0.7)
+    # Accepted for one or two more seconds: its lifetime and the 30 s of leeway nearly
+    # spent (token times are whole seconds).
+    refused_from = int(time.time()) + 2
+    issued = datetime.fromtimestamp(refused_from - LEEWAY_SECONDS - tokens.ttl, UTC)
     header = f"Bearer {tokens.issue(user_id, now=issued).token}"
     assert (await authenticator.viewer(committed_engine, header)).user_id == user_id
 
-    await asyncio.sleep(1.0)  # the cache's own clock stands still: only the token expires
+    # The cache's own clock stands still: only the token expires.
+    await asyncio.sleep(refused_from - time.time() + 0.1)
     with pytest.raises(InvalidToken):
         await authenticator.viewer(committed_engine, header)
