@@ -17,14 +17,12 @@ from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from fast_query import (
     QueryBuilder,
     Trashed,
-    values_in,
 )
 from schema.resource import scopes
 from schema.rows import RowParams, Rows
@@ -61,23 +59,22 @@ class Loaders:
         """Whether the request may update and delete each row, by key: one statement per batch.
 
         The computed columns ``viewer_can_update``/``viewer_can_delete`` of the
-        scopes (``schema.resource.permission``), as the fast path selects them.
+        scopes (``schema.resource.permission``), as the fast path selects them,
+        of the rows the request reaches (soft-deleted ones too: they answer false).
         """
         cache_key = ("permissions", model)
         loader = self._loaders.get(cache_key)
         if loader is None:
-            rows = self.rows
-            rules = ("update", "delete")
-            columns = [rows.scopes.column(model, f"viewer_can_{action}") for action in rules]
+            query = self.rows.query(model, Trashed.RELATED)
+            actions = ("update", "delete")
+            names = [f"viewer_can_{action}" for action in actions]
 
             async def load(keys: Sequence[int]) -> list[dict[str, bool]]:
-                statement = select(model.id, *columns).where(values_in(model.id, keys))
-                assert rows.session is not None
+                read = await query.where_in("id", keys).rows("id", *names)
                 found = {
-                    key: dict(zip(rules, map(bool, allowed), strict=True))
-                    for key, *allowed in await rows.session.execute(statement, dict(rows.params))
+                    row[0]: dict(zip(actions, map(bool, row[1:]), strict=True)) for row in read
                 }
-                denied = dict.fromkeys(rules, False)
+                denied = dict.fromkeys(actions, False)
                 return [found.get(key, denied) for key in keys]
 
             loader = self._loaders[cache_key] = DataLoader(batch_load_fn=load)

@@ -16,17 +16,25 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fast_query import Trashed, soft_delete_criteria, transaction
-from models import Role, User, normalize_email, user_roles
+from fast_query import transaction
+from models import User, normalize_email
 from schema.accounts import SignedIn
 from schema.errors import RateLimited, Unauthenticated, UserInputError
 from schema.validation import MAX_EMAIL_LENGTH
 from schema.viewer import Viewer
 from server.auth.passwords import Passwords, password_problem
-from server.auth.sessions import Sessions, TokenPair, end_session, end_sessions
+from server.auth.sessions import (
+    LIVE_USER,
+    Sessions,
+    TokenPair,
+    end_session,
+    end_sessions,
+    live_viewer,
+    read_viewer,
+)
 from server.auth.throttle import clear_failed_logins, record_failed_login, retry_after
 from server.auth.tokens import InvalidToken
 
@@ -37,8 +45,6 @@ REFRESH_REFUSED = "The refresh token is not valid (unknown, expired, used or sig
 WRONG_PASSWORD = "The current password is wrong."
 
 _users = cast(Table, User.__table__)
-_roles = cast(Table, Role.__table__)
-_LIVE_USER = cast(ColumnElement[bool], soft_delete_criteria(User, Trashed.WITHOUT))
 
 
 class AuthService:
@@ -61,7 +67,7 @@ class AuthService:
 
     async def start(self, session: AsyncSession, user_id: int) -> SignedIn:
         pair = await self.sessions.start(session, user_id)
-        return _signed_in(pair, await _roles_of(session, user_id))
+        return await _signed_in(session, pair)
 
     async def login(self, session: AsyncSession, email: str, password: str) -> SignedIn:
         """Sign in with email and password, unless the email's failed logins say wait.
@@ -79,7 +85,7 @@ class AuthService:
         # Longer, or with a NUL (which PostgreSQL refuses in text), it is no one's.
         if len(stored) <= MAX_EMAIL_LENGTH and "\x00" not in stored:
             statement = select(_users.c.id, _users.c.password_hash).where(
-                _users.c.email == stored, _LIVE_USER
+                _users.c.email == stored, LIVE_USER
             )
             found = (await session.execute(statement)).one_or_none()
         password_hash: str | None = None if found is None else found.password_hash
@@ -102,17 +108,15 @@ class AuthService:
                     .values(password_hash=rehashed, updated_at=_users.c.updated_at)
                 )
             pair = await self.sessions.start(session, user_id)
-            roles = await _roles_of(session, user_id)
-        return _signed_in(pair, roles)
+            return await _signed_in(session, pair)
 
     async def refresh(self, session: AsyncSession, refresh_token: str) -> SignedIn:
         try:
             async with transaction(session):
                 pair = await self.sessions.refresh(session, refresh_token)
-                roles = await _roles_of(session, pair.user_id)
+                return await _signed_in(session, pair)
         except InvalidToken:  # a reuse ended its session, committed by Sessions.refresh
             raise Unauthenticated(REFRESH_REFUSED) from None
-        return _signed_in(pair, roles)
 
     async def logout(self, session: AsyncSession, viewer: Viewer, *, everywhere: bool) -> None:
         """End the token's session, or (``everywhere``) every session of the viewer.
@@ -151,7 +155,7 @@ class AuthService:
         if problem is not None:
             raise UserInputError({"newPassword": problem})
         statement = select(_users.c.email, _users.c.password_hash).where(
-            _users.c.id == user_id, _LIVE_USER
+            _users.c.id == user_id, LIVE_USER
         )
         found = (await session.execute(statement)).one_or_none()
         email: str | None = None if found is None else found.email
@@ -177,19 +181,12 @@ class AuthService:
                 pair = await self.sessions.start(session, user_id)
             else:
                 pair = await self.sessions.renew(session, user_id, viewer.session_id)
-        return _signed_in(pair, viewer.roles)
+        signed_in = Viewer(user_id, pair.session_id, viewer.roles)
+        return SignedIn(pair.access_token, pair.expires_at, pair.refresh_token, signed_in)
 
 
-async def _roles_of(session: AsyncSession, user_id: int) -> frozenset[str]:
-    """The names of the user's roles: one statement."""
-    statement = (
-        select(_roles.c.name)
-        .select_from(user_roles.join(_roles, _roles.c.id == user_roles.c.role_id))
-        .where(user_roles.c.user_id == user_id)
-    )
-    return frozenset((await session.scalars(statement)).all())
-
-
-def _signed_in(pair: TokenPair, roles: frozenset[str]) -> SignedIn:
-    viewer = Viewer(pair.user_id, pair.session_id, roles)
+async def _signed_in(session: AsyncSession, pair: TokenPair) -> SignedIn:
+    """The payload of a sign-in: the pair, and its viewer read as every request reads it."""
+    viewer = await read_viewer(session, live_viewer(pair.user_id, pair.session_id), pair.session_id)
+    assert viewer is not None  # the caller has just checked the user and started the session
     return SignedIn(pair.access_token, pair.expires_at, pair.refresh_token, viewer)

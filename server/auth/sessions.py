@@ -25,7 +25,8 @@ from sqlalchemy import ColumnElement, Table, and_, delete, exists, insert, or_, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query import Trashed, soft_delete_criteria, utcnow
-from models import User, auth_refresh_tokens, auth_sessions, normalize_email
+from models import Role, User, auth_refresh_tokens, auth_sessions, normalize_email, user_roles
+from schema.viewer import Viewer
 from server.auth.tokens import (
     MAX_REFRESH_TOKEN_LENGTH,
     AccessTokens,
@@ -40,8 +41,10 @@ Database = AsyncConnection | AsyncSession
 DEFAULT_REFRESH_TOKEN_TTL = 30 * 24 * 60 * 60
 
 _users = cast(Table, User.__table__)
-#: The soft-delete rule of users, as every read applies it (``fast_query.soft_delete_criteria``).
-_LIVE_USER = cast(ColumnElement[bool], soft_delete_criteria(User, Trashed.WITHOUT))
+_roles = cast(Table, Role.__table__)
+#: Who may be signed in at all: the soft-delete rule of users, as every read applies it
+#: (``fast_query.soft_delete_criteria``).
+LIVE_USER = cast(ColumnElement[bool], soft_delete_criteria(User, Trashed.WITHOUT))
 _sessions = auth_sessions
 _tokens = auth_refresh_tokens
 
@@ -109,7 +112,7 @@ class Sessions:
             .where(
                 _sessions.c.id == _tokens.c.session_id,
                 _sessions.c.ended_at.is_(None),
-                _LIVE_USER,
+                LIVE_USER,
             )
             .correlate(_tokens)
             .exists()
@@ -246,7 +249,7 @@ def live_viewer(user_id: int, session_id: int | None) -> ColumnElement[bool]:
     in the ``WHERE`` of a statement that reads the viewer anyway (its roles,
     say), and the check costs no statement of its own.
     """
-    condition = and_(_users.c.id == user_id, _LIVE_USER)
+    condition = and_(_users.c.id == user_id, LIVE_USER)
     if session_id is None:
         return condition
     session = exists().where(
@@ -257,10 +260,30 @@ def live_viewer(user_id: int, session_id: int | None) -> ColumnElement[bool]:
     return and_(condition, session)
 
 
+async def read_viewer(
+    db: Database, condition: ColumnElement[bool], session_id: int | None = None
+) -> Viewer | None:
+    """The user ``condition`` picks (``live_viewer``, ``live_user_with_email``) with its roles,
+    as the viewer of ``session_id``; ``None`` when no user passes: one statement."""
+    statement = (
+        select(_users.c.id, _roles.c.name)
+        .select_from(
+            _users.outerjoin(user_roles, user_roles.c.user_id == _users.c.id).outerjoin(
+                _roles, _roles.c.id == user_roles.c.role_id
+            )
+        )
+        .where(condition)
+    )
+    found = (await db.execute(statement)).all()
+    if not found:
+        return None
+    roles = frozenset(name for _id, name in found if name is not None)
+    return Viewer(found[0][0], session_id, roles)
+
+
 async def is_live(db: Database, user_id: int, session_id: int | None) -> bool:
     """Whether a token of ``user_id`` in ``session_id`` still signs someone in: one statement."""
-    result = await db.execute(select(_users.c.id).where(live_viewer(user_id, session_id)))
-    return result.first() is not None
+    return await read_viewer(db, live_viewer(user_id, session_id), session_id) is not None
 
 
 def live_user_with_email(email: str) -> ColumnElement[bool]:
@@ -268,11 +291,10 @@ def live_user_with_email(email: str) -> ColumnElement[bool]:
 
     The viewer of an identity provider's token (``server.auth.jwks``).
     """
-    return and_(_users.c.email == normalize_email(email), _LIVE_USER)
+    return and_(_users.c.email == normalize_email(email), LIVE_USER)
 
 
 async def viewer_by_email(db: Database, email: str) -> int | None:
     """The id of the live user whose email is ``email``, or ``None``: one statement."""
-    result = await db.execute(select(_users.c.id).where(live_user_with_email(email)))
-    user_id: int | None = result.scalar_one_or_none()
-    return user_id
+    viewer = await read_viewer(db, live_user_with_email(email))
+    return None if viewer is None else viewer.user_id

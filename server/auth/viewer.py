@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import cast
 
-from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models import Role, User, user_roles
 from schema.viewer import ANONYMOUS, Viewer
 from server.auth.jwks import ProviderTokens, verify_access_token
 from server.auth.keys import load_access_tokens
-from server.auth.sessions import live_user_with_email, live_viewer
+from server.auth.sessions import live_user_with_email, live_viewer, read_viewer
 from server.auth.tokens import (
     LEEWAY_SECONDS,
     AccessClaims,
@@ -35,9 +32,6 @@ from server.auth.tokens import (
     bearer_token,
 )
 from server.settings import Settings
-
-_users = cast(Table, User.__table__)
-_roles = cast(Table, Role.__table__)
 
 #: Seconds a viewer read from the database serves the same user and session again.
 VIEWER_TTL = 0.5
@@ -86,10 +80,10 @@ class Authenticator:
         now, generation = self._clock(), self._generation
         cached = self._recent.get(token)
         if cached is not None:
-            read_at, refused_from, viewer = cached
+            read_at, refused_from, known = cached
             # The same bytes verify the same way; only the time can refuse them now.
             if now - read_at < self.ttl and time.time() < refused_from:
-                return viewer
+                return known
         claims = await verify_access_token(token, self.tokens, self.provider)
         if isinstance(claims, AccessClaims):
             condition = live_viewer(claims.user_id, claims.session_id)
@@ -97,24 +91,13 @@ class Authenticator:
         else:
             condition = live_user_with_email(claims.email)
             session_id = None
-        statement = (
-            select(_users.c.id, _roles.c.name)
-            .select_from(
-                _users.outerjoin(user_roles, user_roles.c.user_id == _users.c.id).outerjoin(
-                    _roles, _roles.c.id == user_roles.c.role_id
-                )
-            )
-            .where(condition)
-        )
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-            found = (await connection.execute(statement)).all()
-        if not found:
+            viewer = await read_viewer(connection, condition, session_id)
+        if viewer is None:
             self._recent.pop(token, None)
             raise InvalidToken("the token's user or session is gone")
-        roles = frozenset(name for _id, name in found if name is not None)
-        viewer = Viewer(found[0][0], session_id, roles)
         if generation != self._generation:
             return viewer  # read across a change of this process: good for this request only
         if len(self._recent) >= MAX_CACHED_VIEWERS:
