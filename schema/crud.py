@@ -27,6 +27,7 @@ from schema.errors import Forbidden
 from schema.kinds.base import INFO, REQUIRED, argument, lookup_key, make_field
 from schema.kinds.create import Create, Derived
 from schema.resource import Resource
+from schema.roots import mutation
 from schema.transaction import write
 from schema.validation import InputSpec, Reference
 
@@ -45,7 +46,9 @@ def create(
 ) -> Any:
     """``createX(input: CreateXInput!)``: the input made from ``spec`` unless given."""
     input_type = input_type or create_input(spec, rule, derived)
-    return Create(resource, spec, rule, derived=derived).field(node, input_type, description)
+    return mutation(
+        Create(resource, spec, rule, derived=derived).field(node, input_type, description)
+    )
 
 
 def update(
@@ -68,7 +71,7 @@ def update(
         argument("id", strawberry.ID, "The global ID of the row to change.", REQUIRED),
         argument("input", input_type, "The fields to change; others stay.", REQUIRED),
     ]
-    return make_field(resolve, parameters, node | None, description)
+    return mutation(make_field(resolve, parameters, node | None, description))
 
 
 def delete(resource: Resource[Any], node: Any, description: str) -> Any:
@@ -84,7 +87,7 @@ def delete(resource: Resource[Any], node: Any, description: str) -> Any:
         INFO,
         argument("id", strawberry.ID, "The global ID of the row to delete.", REQUIRED),
     ]
-    return make_field(resolve, parameters, node | None, description)
+    return mutation(make_field(resolve, parameters, node | None, description))
 
 
 def restore(
@@ -104,7 +107,7 @@ def restore(
         INFO,
         argument("id", strawberry.ID, "The global ID of the row to restore.", REQUIRED),
     ]
-    return make_field(resolve, parameters, node | None, description)
+    return mutation(make_field(resolve, parameters, node | None, description))
 
 
 def attach(
@@ -186,7 +189,7 @@ def _link(
         argument(name, strawberry.ID, descriptions[index], REQUIRED)
         for index, name in enumerate((own, other))
     ]
-    return make_field(resolve, [INFO, *parameters], node | None, description)
+    return mutation(make_field(resolve, [INFO, *parameters], node | None, description))
 
 
 def snake(type_name: str) -> str:

@@ -22,10 +22,13 @@ import strawberry
 from sqlalchemy import TypeDecorator
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty
+from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
-from fast_query import SoftDeletesMixin
+from fast_query import SoftDeletesMixin, TimestampMixin
 from schema.filters import BooleanFilter, DateTimeFilter, IDFilter, StringFilter, where_field
+from schema.kinds.columns import ViewerCan
+from schema.node import node_id
 from schema.ordering import OrderDirection, by, sort_direction, sort_key
 from schema.resource import RegistrationError, Resource, by_model
 from schema.validation import InputSpec, Reference, change, given
@@ -49,6 +52,16 @@ _PHRASES = {
     "updated_at": "when it last changed",
     "deleted_at": "when it was soft-deleted",
 }
+#: The columns a model's mixins give every node type of it: (mixin, name, type, description).
+_MIXIN_COLUMNS: tuple[tuple[type[Any], str, Any, str], ...] = (
+    (TimestampMixin, "created_at", datetime, "When it was created (UTC)."),
+    (TimestampMixin, "updated_at", datetime, "When it last changed (UTC)."),
+    (SoftDeletesMixin, "deleted_at", datetime | None, "Set when soft-deleted."),
+)
+_VIEWER_CAN = (
+    ("update", "Whether the viewer may change this row."),
+    ("delete", "Whether the viewer may delete this row."),
+)
 _ORDER_BY_ID = "The ID: the order rows were created in."
 _SCALAR_FILTERS: dict[type[Any], type[Any]] = {
     str: StringFilter,
@@ -103,18 +116,44 @@ def article(word: str) -> str:
 def node(resource: Resource[Any], description: str) -> Callable[[T], T]:
     """``@node(POST, "...")``: the node type of ``resource``; its rows are the model's.
 
-    Records the class, so relations to the model (``fields.children``) find it.
+    The class declares the model's own columns (annotated) and relations; the
+    fields every node type has follow from the model and the repository, in
+    this published order: ``id``, the declared columns, the mixins' columns
+    (``createdAt``, ``updatedAt``, ``deletedAt``), ``viewerCanUpdate`` and
+    ``viewerCanDelete`` when the repository has a write rule, then the declared
+    relations. A field the class declares itself wins. Records the class, so
+    relations to the model (``fields.children``) find it.
     """
 
     def decorate(cls: T) -> T:
         model = resource.model
+        own = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
+        declared = own.pop("__annotations__", {})
+        relations = {
+            k: v for k, v in own.items() if k not in declared and isinstance(v, StrawberryField)
+        }
+        namespace = {"id": node_id(resource.type_name)}
+        namespace.update({k: v for k, v in own.items() if k not in relations})
+        annotations: dict[str, Any] = {"id": strawberry.ID, **declared}
+        mine = own.keys() | declared.keys()
+        for mixin, name, annotation, about in _MIXIN_COLUMNS:
+            if issubclass(model, mixin) and name not in mine:
+                annotations[name] = annotation
+                namespace[name] = strawberry.field(description=about)
+        repository = resource.repository
+        if repository.can_update is not None or repository.can_delete is not None:
+            for action, about in _VIEWER_CAN:
+                if f"viewer_can_{action}" not in mine:
+                    namespace[f"viewer_can_{action}"] = ViewerCan(resource, action).field(about)
+        namespace.update(relations)
+        namespace["__annotations__"] = annotations
 
         def is_type_of(kind: Any, obj: Any, _info: Any) -> bool:
             return isinstance(obj, (kind, model))
 
-        cls.is_type_of = classmethod(is_type_of)  # type: ignore[attr-defined]
-        made: T = strawberry.type(cls, description=description)
-        return _record(model, "Node", made)  # type: ignore[no-any-return]
+        namespace["is_type_of"] = classmethod(is_type_of)
+        rebuilt: Any = type(cls.__name__, cls.__bases__, namespace)
+        return _record(model, "Node", strawberry.type(rebuilt, description=description))  # type: ignore[no-any-return]
 
     return decorate
 

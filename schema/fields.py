@@ -14,16 +14,17 @@ from sqlalchemy.orm import QueryableAttribute, RelationshipProperty
 from fast_query import SoftDeletesMixin
 from schema import derive
 from schema.kinds.base import relationship, target_of
-from schema.kinds.columns import MaskedColumn, ViewerCan
+from schema.kinds.columns import MaskedColumn
 from schema.kinds.connections import Children, Listing
 from schema.kinds.lookup import Lookup
 from schema.kinds.relations import Members, Parent
 from schema.resource import Resource
+from schema.roots import query
 
 
 def lookup(resource: Resource[Any], node: Any, description: str) -> Any:
     """``user(id: ID!, trashed: Trashed = WITHOUT): User``: one row, or NOT_FOUND."""
-    return Lookup(resource).field(node, description)
+    return query(Lookup(resource).field(node, description))
 
 
 def listing(
@@ -41,7 +42,7 @@ def listing(
     model = resource.model
     filter_type = filter_type or derive.related(model, "Filter")
     order_type = order_type or derive.related(model, "Order")
-    return Listing(resource).field(node, filter_type, order_type, description)
+    return query(Listing(resource).field(node, filter_type, order_type, description))
 
 
 def children(
@@ -89,11 +90,3 @@ def _origin(prop: RelationshipProperty[Any]) -> str:
 def masked(model: type[Any], name: str, description: str) -> Any:
     """A column some viewers see as ``null`` (its repository's ``masks`` say who sees it)."""
     return MaskedColumn(model, name).field(description)
-
-
-def viewer_can(resource: Resource[Any]) -> tuple[Any, Any]:
-    """``viewerCanUpdate`` and ``viewerCanDelete``: the repository's write rules, per row."""
-    return (
-        ViewerCan(resource, "update").field("Whether the viewer may change this row."),
-        ViewerCan(resource, "delete").field("Whether the viewer may delete this row."),
-    )

@@ -3,15 +3,17 @@
 It writes the model, its repository, its type module (the type; the columns
 it sorts and filters by and its input rules, from which ``schema.derive``
 makes the inputs; lookup, listing, create, update and delete) and a test
-module, and adds the exports and the root fields to the modules that list them
-(``models/__init__.py``, ``repositories/__init__.py``, ``schema/queries.py``,
-``schema/mutations.py``). It refuses to overwrite anything: every file it
-would create must be new, and every file it would change must not name the
-model yet. Then ``ftf make:migration`` makes the table's migration.
+module, and adds the exports and the type module to the lists that name them
+(``models/__init__.py``, ``repositories/__init__.py``, ``schema/types/__init__.py``,
+whose order the root fields are published in). It refuses to overwrite
+anything: every file it would create must be new, every file it would change
+must not name the model yet, and no type module may define its root fields.
+Then ``ftf make:migration`` makes the table's migration.
 """
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 import subprocess
@@ -112,17 +114,11 @@ def plan(names: Names, root: Path = PROJECT_ROOT) -> Scaffold:
         root / "repositories" / "__init__.py": _export(
             _read(root / "repositories" / "__init__.py"), "repositories", names.module, repository
         ),
-        root / "schema" / "queries.py": _add_fields(
-            _read(root / "schema" / "queries.py"),
-            "Query",
+        root / "schema" / "types" / "__init__.py": _add_module(
+            _read(root / "schema" / "types" / "__init__.py"),
             names.module,
-            [names.module, names.plural],
-        ),
-        root / "schema" / "mutations.py": _add_fields(
-            _read(root / "schema" / "mutations.py"),
-            "Mutation",
-            names.module,
-            [f"{verb}_{names.module}" for verb in ("create", "update", "delete")],
+            [names.module, names.plural, *(f"{verb}_{names.module}" for verb in _VERBS)],
+            root,
         ),
     }
     return Scaffold(created, changed)
@@ -199,25 +195,40 @@ def _export(text: str, package: str, module: str, name: str) -> str:
     return text[: match.start()] + one_line + text[match.end() :]
 
 
-def _add_fields(text: str, root_type: str, module: str, fields: list[str]) -> str:
-    """A root type's module with the new type's fields imported and added at the type's end."""
-    text = _insert_import(text, "schema.types", module, fields)
-    lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.startswith(f"class {root_type}")), None)
-    if start is None:
-        raise ScaffoldError(f"no class {root_type} to add the fields to")
-    end = start + 1
-    for index in range(start + 1, len(lines)):
-        if lines[index].startswith((" ", "\t")):
-            end = index + 1
-        elif lines[index].strip():
-            break
-    body = {line.strip().split(" ")[0] for line in lines[start + 1 : end]}
-    clashes = sorted(set(fields) & body)
-    if clashes:
-        raise ScaffoldError(f"{root_type} has fields named {', '.join(clashes)} already")
-    lines[end:end] = [f"    {field} = {field}" for field in fields]
-    return "\n".join(lines)
+_VERBS = ("create", "update", "delete")
+
+
+def _add_module(text: str, module: str, fields: list[str], root: Path) -> str:
+    """``schema/types/__init__.py`` with ``module`` last in ``MODULES``, once no listed type
+    module defines one of the new root ``fields`` (the roots would refuse the clash)."""
+    match = re.search(r"^MODULES = \((.*?)\)\n", text, re.DOTALL | re.MULTILINE)
+    if match is None:
+        raise ScaffoldError("schema/types/__init__.py has no MODULES tuple")
+    listed = re.findall(r'"([^"]+)"', match.group(1))
+    if module in listed:
+        raise ScaffoldError(f"schema.types.{module} is listed already")
+    for name in listed:
+        path = root / "schema" / "types" / f"{name}.py"
+        clashes = sorted(set(fields) & _top_level_names(path)) if path.is_file() else []
+        if clashes:
+            taken = ", ".join(clashes)
+            raise ScaffoldError(f"schema/types/{name}.py defines {taken} already")
+    items = ", ".join(f'"{name}"' for name in [*listed, module])
+    return f"{text[: match.start()]}MODULES = ({items})\n{text[match.end() :]}"
+
+
+def _top_level_names(path: Path) -> set[str]:
+    """The names a module assigns at its top level (its root fields among them)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        target.id
+        for statement in tree.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        for target in (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
+        if isinstance(target, ast.Name)
+    }
 
 
 MODEL = '''\
@@ -259,8 +270,6 @@ TYPE = '''\
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 import models
@@ -269,7 +278,7 @@ from repositories.rules import ADMIN
 from schema import crud, fields
 from schema.authorization import CreateRule
 from schema.derive import node, order, where
-from schema.node import Node, node_id
+from schema.node import Node
 from schema.resource import register
 from schema.validation import InputSpec, Text
 
@@ -281,11 +290,7 @@ ${CONSTANT}_INPUT = InputSpec(models.$Type, {"name": Text(1, 100)})
 
 @node($CONSTANT, "A $words.")
 class $Type(Node):
-    id: strawberry.ID = node_id("$Type")
     name: str = strawberry.field(description="The name.")
-    created_at: datetime = strawberry.field(description="When it was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    viewer_can_update, viewer_can_delete = fields.viewer_can($CONSTANT)
 
 
 $module = fields.lookup($CONSTANT, $Type, "The $words with this ID.")
@@ -294,9 +299,7 @@ create_$module = crud.create(
     $CONSTANT, $Type, ${CONSTANT}_INPUT, "Create a $words (admins).", CreateRule(ADMIN)
 )
 update_$module = crud.update($CONSTANT, $Type, ${CONSTANT}_INPUT, "Change a $words (admins).")
-delete_$module = crud.delete(
-    $CONSTANT, $Type, "Delete a $words for good (admins): returns it as it was."
-)
+delete_$module = crud.delete($CONSTANT, $Type, "Delete a $words for good (admins).")
 '''
 
 TEST = '''\

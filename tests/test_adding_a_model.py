@@ -88,8 +88,8 @@ class Tag(""",
     ),
     (
         "schema/types/post.py",
-        "    viewer_can_update, viewer_can_delete = fields.viewer_can(POST)\n",
-        "    viewer_can_update, viewer_can_delete = fields.viewer_can(POST)\n"
+        '    comments = fields.children(models.Post.comments, "The post\'s comments.")\n',
+        '    comments = fields.children(models.Post.comments, "The post\'s comments.")\n'
         '    tags = fields.members(models.Post.tags, "The post\'s tags, by id.")\n',
     ),
     (
@@ -99,8 +99,8 @@ class Tag(""",
     ),
     (
         "schema/types/tag.py",
-        "    viewer_can_update, viewer_can_delete = fields.viewer_can(TAG)\n",
-        "    viewer_can_update, viewer_can_delete = fields.viewer_can(TAG)\n"
+        '    name: str = strawberry.field(description="The name.")\n',
+        '    name: str = strawberry.field(description="The name.")\n'
         '    posts = fields.children(models.Tag.posts, "The tagged posts.")\n',
     ),
     (
@@ -109,16 +109,6 @@ class Tag(""",
         'tag_post = crud.attach(POST, Post, "tags", TAG, "Tag a post (twice is fine).")\n'
         'untag_post = crud.detach(POST, Post, "tags", TAG, "Untag a post (twice is fine).")\n'
         "delete_tag = ",
-    ),
-    (
-        "schema/mutations.py",
-        "from schema.types.tag import create_tag, delete_tag, update_tag\n",
-        "from schema.types.tag import create_tag, delete_tag, tag_post, untag_post, update_tag\n",
-    ),
-    (
-        "schema/mutations.py",
-        "    delete_tag = delete_tag\n",
-        "    delete_tag = delete_tag\n    tag_post = tag_post\n    untag_post = untag_post\n",
     ),
 ]
 
@@ -202,8 +192,7 @@ def test_the_scaffold_and_both_migration_routes(project: tuple[Project, dict[str
         "tests/schema/test_tag.py",
         "models/__init__.py",
         "repositories/__init__.py",
-        "schema/queries.py",
-        "schema/mutations.py",
+        "schema/types/__init__.py",
     ]
     assert steps["again"].returncode == 1
     assert steps["again"].stderr.strip() == (
@@ -231,8 +220,7 @@ def test_the_scaffold_and_both_migration_routes(project: tuple[Project, dict[str
         "repositories/tag.py",
         "schema/types/tag.py",
         "schema/types/post.py",
-        "schema/queries.py",
-        "schema/mutations.py",
+        "schema/types/__init__.py",
         "models/__init__.py",
         "repositories/__init__.py",
         "tests/schema/test_tag.py",
@@ -442,9 +430,14 @@ def test_the_readme_walks_through_the_same_hand_written_lines() -> None:
     ]
 
     assert [line for line in written if line not in section] == []
-    # The issue's aim: well under 60 hand-written lines for a many-to-many.
+    # The issue's aim: under 60 hand-written lines for a many-to-many, in at most four files.
     assert len(written) < 60
-    assert len({path for path, _old, _new in HAND_WRITTEN}) == 5
+    assert sorted({path for path, _old, _new in HAND_WRITTEN}) == [
+        "models/post.py",
+        "models/tag.py",
+        "schema/types/post.py",
+        "schema/types/tag.py",
+    ]
 
 
 def test_the_copy_runs_its_own_code(project: tuple[Project, dict[str, Any]]) -> None:

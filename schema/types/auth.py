@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import models
 from fast_query import Trashed
 from repositories import UserRepository
+from schema import roots
 from schema.accounts import PASSWORD, TOKEN_TYPE, SignedIn, accounts
 from schema.authorization import signed_in
 from schema.context import Info
@@ -79,11 +80,15 @@ def _sign_in(info: Info, signed: SignedIn) -> AuthPayload:
     )
 
 
+def _mutation(resolver: Any, description: str) -> Any:
+    return roots.mutation(strawberry.field(resolver=resolver, description=description))
+
+
 def _argument(description: str) -> Any:
     return strawberry.argument(description=description)
 
 
-async def sign_up(
+async def _sign_up(
     info: Info, input: Annotated[SignUpInput, _argument("The new account.")]
 ) -> AuthPayload | None:
     """Anyone may sign up. Every input problem is reported at once, before the hash is made."""
@@ -97,7 +102,7 @@ async def sign_up(
     return _sign_in(info, signed)
 
 
-async def login(
+async def _login(
     info: Info,
     email: Annotated[str, _argument("The account's email (any case).")],
     password: Annotated[str, _argument("The account's password.")],
@@ -107,7 +112,7 @@ async def login(
     return _sign_in(info, await service.login(session, email, password))
 
 
-async def refresh_token(
+async def _refresh_token(
     info: Info,
     refresh_token: Annotated[str, _argument("The refresh token of the latest pair.")],
 ) -> AuthPayload | None:
@@ -116,7 +121,7 @@ async def refresh_token(
     return _sign_in(info, await service.refresh(session, refresh_token))
 
 
-async def logout(
+async def _logout(
     info: Info,
     everywhere: Annotated[
         bool | None, _argument("End every session of the viewer, not only this token's.")
@@ -131,7 +136,7 @@ async def logout(
     return True
 
 
-async def change_password(
+async def _change_password(
     info: Info,
     current_password: Annotated[str, _argument("The password the viewer has now.")],
     new_password: Annotated[str, _argument("8 to 128 characters, not blank.")],
@@ -148,24 +153,22 @@ async def change_password(
 viewer = ViewerLookup(USER).field(
     User, "The signed-in user, as it sees itself (email included); null when anonymous."
 )
-sign_up_field = strawberry.field(
-    resolver=sign_up, description="Create an account and sign it in (anyone)."
-)
-login_field = strawberry.field(
-    resolver=login,
-    description="Sign in with email and password. After 10 failures for one email in 15 "
+sign_up = _mutation(_sign_up, "Create an account and sign it in (anyone).")
+login = _mutation(
+    _login,
+    "Sign in with email and password. After 10 failures for one email in 15 "
     "minutes: RATE_LIMITED until `retryAfter` seconds have passed.",
 )
-refresh_token_field = strawberry.field(
-    resolver=refresh_token,
-    description="Trade a refresh token for a new pair; a token used before ends its session.",
+refresh_token = _mutation(
+    _refresh_token,
+    "Trade a refresh token for a new pair; a token used before ends its session.",
 )
-logout_field = strawberry.field(
-    resolver=logout,
-    description="End the session of the token used (every session of the viewer with "
+logout = _mutation(
+    _logout,
+    "End the session of the token used (every session of the viewer with "
     "`everywhere`); the rest of the document runs anonymously.",
 )
-change_password_field = strawberry.field(
-    resolver=change_password,
-    description="Change the viewer's password; ends every other session of the viewer.",
+change_password = _mutation(
+    _change_password,
+    "Change the viewer's password; ends every other session of the viewer.",
 )

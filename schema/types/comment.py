@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 import models
@@ -12,7 +10,7 @@ from repositories.rules import ADMIN
 from schema import crud, fields
 from schema.authorization import CreateRule
 from schema.derive import node, order, update_input, where
-from schema.node import Node, node_id
+from schema.node import Node
 from schema.resource import register
 from schema.types.post import POST
 from schema.types.user import USER
@@ -37,11 +35,7 @@ CREATES_COMMENT = CreateRule(owner="author_id", others=ADMIN)
 
 @node(COMMENT, "A comment by a user on a post.")
 class Comment(Node):
-    id: strawberry.ID = node_id("Comment")
     body: str = strawberry.field(description="The text, as written.")
-    created_at: datetime = strawberry.field(description="When it was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    viewer_can_update, viewer_can_delete = fields.viewer_can(COMMENT)
     post = fields.parent(models.Comment.post, "The post, even if soft-deleted.")
     author = fields.parent(models.Comment.author, "The comment's author, even if soft-deleted.")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 import models
@@ -12,7 +10,7 @@ from repositories.rules import ADMIN, EDITOR
 from schema import crud, fields
 from schema.authorization import CreateRule
 from schema.derive import node, order, where
-from schema.node import Node, node_id
+from schema.node import Node
 from schema.resource import register
 from schema.types.user import USER
 from schema.validation import Body, InputSpec, Plain, Reference, Text
@@ -37,16 +35,11 @@ CREATES_POST = CreateRule(owner="author_id", others=EDITOR | ADMIN)
 
 @node(POST, "A post written by a user.")
 class Post(Node):
-    id: strawberry.ID = node_id("Post")
     title: str = strawberry.field(description="The title.")
     body: str = strawberry.field(description="The text, as written.")
     published: bool = strawberry.field(
         description="Whether everyone may read it (else its author, editors and admins)."
     )
-    created_at: datetime = strawberry.field(description="When it was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    deleted_at: datetime | None = strawberry.field(description="Set when soft-deleted.")
-    viewer_can_update, viewer_can_delete = fields.viewer_can(POST)
     author = fields.parent(models.Post.author, "The post's author, even if soft-deleted.")
     comments = fields.children(models.Post.comments, "The post's comments.")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 import models
@@ -12,7 +10,7 @@ from repositories.rules import ADMIN
 from schema import crud, fields
 from schema.authorization import CreateRule
 from schema.derive import node, order, where
-from schema.node import Node, node_id
+from schema.node import Node
 from schema.resource import register
 from schema.types.user import USER, User
 from schema.validation import InputSpec, Text
@@ -25,10 +23,7 @@ ROLE_INPUT = InputSpec(models.Role, {"name": Text(1, 50, unique=True)})
 
 @node(ROLE, "A named group of users.")
 class Role(Node):
-    id: strawberry.ID = node_id("Role")
     name: str = strawberry.field(description="The role's name (`admin`, `editor`...).")
-    created_at: datetime = strawberry.field(description="When it was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     users = fields.children(models.Role.users, "The users who have this role.")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 import models
@@ -13,7 +11,7 @@ from schema import crud, fields
 from schema.accounts import PASSWORD
 from schema.authorization import CreateRule
 from schema.derive import node, order, where
-from schema.node import Node, node_id
+from schema.node import Node
 from schema.resource import register
 from schema.validation import Email, InputSpec, Text
 
@@ -34,15 +32,10 @@ USER_INPUT = InputSpec(models.User, {"name": Text(1, 100), "email": Email()})
 
 @node(USER, "A person who writes posts and comments.")
 class User(Node):
-    id: strawberry.ID = node_id("User")
     name: str = strawberry.field(description="The user's name.")
     email: str | None = fields.masked(
         models.User, "email", "The user's email: null unless the viewer is this user or an admin."
     )
-    created_at: datetime = strawberry.field(description="When it was created (UTC).")
-    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
-    deleted_at: datetime | None = strawberry.field(description="Set when soft-deleted.")
-    viewer_can_update, viewer_can_delete = fields.viewer_can(USER)
     posts = fields.children(models.User.posts, "The user's posts.")
     comments = fields.children(models.User.comments, "The user's comments.")
     roles = fields.members(models.User.roles, "The user's roles, by id.")

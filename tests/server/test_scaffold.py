@@ -14,21 +14,16 @@ from migrations import next_revision_id
 from server.scaffold import PROJECT_ROOT, Names, ScaffoldError, plan
 from tests.conftest import Ftf
 
-LISTS = (
-    "models/__init__.py",
-    "repositories/__init__.py",
-    "schema/queries.py",
-    "schema/mutations.py",
-)
+LISTS = ("models/__init__.py", "repositories/__init__.py", "schema/types/__init__.py")
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """A project root holding only the modules ``make:model`` adds lines to."""
-    for name in LISTS:
+    """A project root holding the modules ``make:model`` adds lines to, and one type module
+    (``post``) whose root fields a new type's must not repeat."""
+    for name in [*LISTS, "schema/types/post.py"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
-    (tmp_path / "schema" / "types").mkdir()
     (tmp_path / "tests" / "schema").mkdir(parents=True)
     return tmp_path
 
@@ -94,11 +89,8 @@ def test_the_scaffold_is_python_in_the_projects_names(root: Path) -> None:
     assert 'BLOG_POST = register("BlogPost", models.BlogPost, BlogPostRepository)' in module
     assert "blog_posts = fields.listing(" in module
     assert "createBlogPost(input: $input)" in sources["tests/schema/test_blog_post.py"]
-    queries = scaffold.changed[root / "schema" / "queries.py"]
-    assert "from schema.types.blog_post import blog_post, blog_posts\n" in queries
-    assert queries.endswith("    blog_post = blog_post\n    blog_posts = blog_posts\n")
-    mutations = scaffold.changed[root / "schema" / "mutations.py"]
-    assert "from schema.types.blog_post import create_blog_post, delete_blog_post, " in mutations
+    types = scaffold.changed[root / "schema" / "types" / "__init__.py"]
+    assert 'MODULES = ("user", "post", "comment", "role", "auth", "blog_post")\n' in types
     models = scaffold.changed[root / "models" / "__init__.py"]
     assert '    "BlogPost",\n    "Comment",' in models
 
@@ -117,6 +109,12 @@ def test_make_model_refuses_to_overwrite(root: Path) -> None:
 def test_make_model_refuses_a_name_the_schema_has(root: Path) -> None:
     with pytest.raises(ScaffoldError, match="^models.role is imported already$"):
         plan(Names.of("Role"), root)
+
+
+def test_make_model_refuses_root_fields_a_type_module_defines(root: Path) -> None:
+    # ``Blurb`` with the plural ``posts`` would publish a second ``posts`` query.
+    with pytest.raises(ScaffoldError, match="^schema/types/post.py defines posts already$"):
+        plan(Names.of("Blurb", "posts"), root)
 
 
 def test_make_model_needs_the_projects_root(tmp_path: Path) -> None:
