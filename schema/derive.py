@@ -12,6 +12,7 @@ modules that refer to each other need no ``strawberry.lazy`` imports.
 from __future__ import annotations
 
 import enum
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ _MIXIN_COLUMNS: tuple[tuple[type[Any], str, Any, str], ...] = (
     (TimestampMixin, "created_at", datetime, "When it was created (UTC)."),
     (TimestampMixin, "updated_at", datetime, "When it last changed (UTC)."),
     (SoftDeletesMixin, "deleted_at", datetime | None, "Set when soft-deleted."),
+)
+#: What a class's namespace holds of the class itself, not of its fields.
+_CLASS_ITSELF = frozenset(
+    ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__")
+    + ("__annotate__", "__annotate_func__", "__annotations_cache__", "__firstlineno__")
+    + ("__static_attributes__",)
 )
 _VIEWER_CAN = (
     ("update", "Whether the viewer may change this row."),
@@ -121,39 +128,45 @@ def node(resource: Resource[Any], description: str) -> Callable[[T], T]:
     this published order: ``id``, the declared columns, the mixins' columns
     (``createdAt``, ``updatedAt``, ``deletedAt``), ``viewerCanUpdate`` and
     ``viewerCanDelete`` when the repository has a write rule, then the declared
-    relations. A field the class declares itself wins. Records the class, so
-    relations to the model (``fields.children``) find it.
+    relations. One of these the class declares itself is published as declared,
+    where declared. Records the class, so relations to the model
+    (``fields.children``) find it.
     """
 
     def decorate(cls: T) -> T:
         model = resource.model
-        own = {k: v for k, v in vars(cls).items() if k not in ("__dict__", "__weakref__")}
-        declared = own.pop("__annotations__", {})
+        declared = inspect.get_annotations(cls)
+        own = {k: v for k, v in vars(cls).items() if k not in _CLASS_ITSELF}
         relations = {
             k: v for k, v in own.items() if k not in declared and isinstance(v, StrawberryField)
         }
-        namespace = {"id": node_id(resource.type_name)}
-        namespace.update({k: v for k, v in own.items() if k not in relations})
+        fields: dict[str, Any] = {"id": node_id(resource.type_name)}
+        fields.update({k: v for k, v in own.items() if k not in relations})
         annotations: dict[str, Any] = {"id": strawberry.ID, **declared}
         mine = own.keys() | declared.keys()
         for mixin, name, annotation, about in _MIXIN_COLUMNS:
             if issubclass(model, mixin) and name not in mine:
                 annotations[name] = annotation
-                namespace[name] = strawberry.field(description=about)
+                fields[name] = strawberry.field(description=about)
         repository = resource.repository
         if repository.can_update is not None or repository.can_delete is not None:
             for action, about in _VIEWER_CAN:
                 if f"viewer_can_{action}" not in mine:
-                    namespace[f"viewer_can_{action}"] = ViewerCan(resource, action).field(about)
-        namespace.update(relations)
-        namespace["__annotations__"] = annotations
+                    fields[f"viewer_can_{action}"] = ViewerCan(resource, action).field(about)
+        fields.update(relations)
 
         def is_type_of(kind: Any, obj: Any, _info: Any) -> bool:
             return isinstance(obj, (kind, model))
 
-        namespace["is_type_of"] = classmethod(is_type_of)
-        rebuilt: Any = type(cls.__name__, cls.__bases__, namespace)
-        return _record(model, "Node", strawberry.type(rebuilt, description=description))  # type: ignore[no-any-return]
+        fields["is_type_of"] = classmethod(is_type_of)
+        # Strawberry publishes a class's fields in the order of its namespace: set them
+        # again, in the order above, on the class itself (its methods keep ``super()``).
+        for name in own:
+            delattr(cls, name)
+        cls.__annotations__ = annotations
+        for name, value in fields.items():
+            setattr(cls, name, value)
+        return _record(model, "Node", strawberry.type(cls, description=description))  # type: ignore[no-any-return]
 
     return decorate
 

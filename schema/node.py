@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from schema import roots
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.ids import parse_global_id
@@ -50,11 +51,15 @@ async def resolve_nodes(
     return list(await asyncio.gather(*(NODE.load(info, value, "ids") for value in ids)))
 
 
-node_field = strawberry.field(
-    resolver=resolve_node,
-    description="The object with this global ID, or null when there is none (Relay).",
+node_field = roots.query(
+    strawberry.field(
+        resolver=resolve_node,
+        description="The object with this global ID, or null when there is none (Relay).",
+    )
 )
-nodes_field = strawberry.field(
-    resolver=resolve_nodes,
-    description="The objects with these global IDs, in order; null for each one not found.",
+nodes_field = roots.query(
+    strawberry.field(
+        resolver=resolve_nodes,
+        description="The objects with these global IDs, in order; null for each one not found.",
+    )
 )

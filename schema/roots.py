@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any, Literal, TypeVar
 
 import strawberry
+from strawberry.types.field import StrawberryField
 
 from schema.resource import RegistrationError
 from schema.types import MODULES
@@ -47,13 +48,20 @@ def fields_of(root: Root, modules: list[ModuleType] | None = None) -> dict[str, 
     """The marked fields of ``root`` the modules define, by Python name, in published order.
 
     A field a module imports from another is published once, under the first
-    module listed; two fields of one name stop the start-up, naming both modules.
+    module listed; two fields of one name stop the start-up, naming both
+    modules, as does a module-level field that is not marked (written by hand,
+    it would silently be left out).
     """
     found: dict[str, Any] = {}
     defined_in: dict[str, str] = {}
     for module in modules if modules is not None else type_modules():
         for name, value in vars(module).items():
             marked = _MARKED.get(id(value))
+            if marked is None and isinstance(value, StrawberryField):
+                raise RegistrationError(
+                    f"{module.__name__}.{name} is a field of no root type: make it with "
+                    "schema.roots.query(...) or schema.roots.mutation(...)"
+                )
             if marked is None or marked[0] != root or any(value is f for f in found.values()):
                 continue
             if name in found:

@@ -201,34 +201,57 @@ _VERBS = ("create", "update", "delete")
 def _add_module(text: str, module: str, fields: list[str], root: Path) -> str:
     """``schema/types/__init__.py`` with ``module`` last in ``MODULES``, once no listed type
     module defines one of the new root ``fields`` (the roots would refuse the clash)."""
-    match = re.search(r"^MODULES = \((.*?)\)\n", text, re.DOTALL | re.MULTILINE)
-    if match is None:
+    tuple_node = next(
+        (
+            statement.value
+            for statement in ast.parse(text).body
+            if isinstance(statement, (ast.Assign, ast.AnnAssign))
+            and "MODULES" in _names_bound(statement)
+            and isinstance(statement.value, ast.Tuple)
+        ),
+        None,
+    )
+    if tuple_node is None or not tuple_node.elts:
         raise ScaffoldError("schema/types/__init__.py has no MODULES tuple")
-    listed = re.findall(r'"([^"]+)"', match.group(1))
+    listed = [ast.literal_eval(element) for element in tuple_node.elts]
     if module in listed:
         raise ScaffoldError(f"schema.types.{module} is listed already")
     for name in listed:
         path = root / "schema" / "types" / f"{name}.py"
-        clashes = sorted(set(fields) & _top_level_names(path)) if path.is_file() else []
+        tree = ast.parse(path.read_text(encoding="utf-8")) if path.is_file() else None
+        defined = {n for s in tree.body for n in _names_bound(s)} if tree else set()
+        clashes = sorted(set(fields) & defined)
         if clashes:
             taken = ", ".join(clashes)
             raise ScaffoldError(f"schema/types/{name}.py defines {taken} already")
-    items = ", ".join(f'"{name}"' for name in [*listed, module])
-    return f"{text[: match.start()]}MODULES = ({items})\n{text[match.end() :]}"
+    # Right after the last name, so a trailing comma or comment stays where it was.
+    last = tuple_node.elts[-1]
+    assert last.end_lineno is not None and last.end_col_offset is not None
+    lines = text.split("\n")
+    line = lines[last.end_lineno - 1]
+    at = len(line.encode("utf-8")[: last.end_col_offset].decode("utf-8"))
+    lines[last.end_lineno - 1] = f'{line[:at]}, "{module}"{line[at:]}'
+    return "\n".join(lines)
 
 
-def _top_level_names(path: Path) -> set[str]:
-    """The names a module assigns at its top level (its root fields among them)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {
-        target.id
-        for statement in tree.body
-        if isinstance(statement, (ast.Assign, ast.AnnAssign))
-        for target in (
-            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        )
-        if isinstance(target, ast.Name)
-    }
+def _names_bound(statement: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (assignments, unpacking and imports): a
+    type module's root fields among them."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, ast.AnnAssign):
+        targets = [statement.target]
+    names: set[str] = set()
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+    return names
 
 
 MODEL = '''\

@@ -150,8 +150,10 @@ async def _change_password(
     )
 
 
-viewer = ViewerLookup(USER).field(
-    User, "The signed-in user, as it sees itself (email included); null when anonymous."
+viewer = roots.query(
+    ViewerLookup(USER).field(
+        User, "The signed-in user, as it sees itself (email included); null when anonymous."
+    )
 )
 sign_up = _mutation(_sign_up, "Create an account and sign it in (anyone).")
 login = _mutation(

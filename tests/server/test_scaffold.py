@@ -117,6 +117,37 @@ def test_make_model_refuses_root_fields_a_type_module_defines(root: Path) -> Non
         plan(Names.of("Blurb", "posts"), root)
 
 
+def test_make_model_keeps_a_multi_line_modules_tuple_and_its_comments(root: Path) -> None:
+    listing = root / "schema" / "types" / "__init__.py"
+    listing.write_text(
+        '"""Types."""\n\nMODULES = (\n    "user",\n    "post",  # (posts)\n    "auth",  # last\n)\n'
+    )
+
+    written = plan(Names.of("Tag"), root).changed[listing]
+
+    assert written.endswith('    "auth", "tag",  # last\n)\n')
+    assert "# (posts)" in written
+    compile(written, str(listing), "exec")
+
+
+def test_make_model_refuses_a_module_listed_already(root: Path) -> None:
+    listing = root / "schema" / "types" / "__init__.py"
+    listing.write_text('MODULES = ("user", "post", "tag")\n')
+
+    with pytest.raises(ScaffoldError, match="^schema.types.tag is listed already$"):
+        plan(Names.of("Tag"), root)
+
+
+def test_make_model_refuses_a_root_field_a_module_imports_or_unpacks(root: Path) -> None:
+    post = root / "schema" / "types" / "post.py"
+    post.write_text(
+        post.read_text() + "\nfrom schema.node import node_field as tag\nthings, tags = 1, 2\n"
+    )
+
+    with pytest.raises(ScaffoldError, match="^schema/types/post.py defines tag, tags already$"):
+        plan(Names.of("Tag"), root)
+
+
 def test_make_model_needs_the_projects_root(tmp_path: Path) -> None:
     with pytest.raises(ScaffoldError, match="models/__init__.py is missing"):
         plan(Names.of("Tag"), tmp_path)
