@@ -49,7 +49,7 @@ from fast_query.rules import (
 )
 from fast_query.scope import NO_SCOPES, ColumnRule, Computed, RowScope, Scopes
 from fast_query.session import SerializedAsyncSession, create_session_factory
-from fast_query.transaction import connection_transaction, transaction
+from fast_query.transaction import connection_transaction, transaction, write_statement
 from fast_query.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -108,6 +108,7 @@ __all__ = [
     "text_ends_with",
     "text_starts_with",
     "transaction",
+    "write_statement",
     "utcnow",
     "values_in",
     "values_not_in",

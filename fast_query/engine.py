@@ -12,10 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_only
 
+from fast_query.writers import queue_writers
+
 #: Execution option that makes SQLite start the transaction with BEGIN IMMEDIATE,
 #: taking the write lock up front so a read-then-write transaction cannot fail
 #: to upgrade its lock. Set it on the connection of a write transaction.
 SQLITE_BEGIN_IMMEDIATE = "fast_query_sqlite_begin_immediate"
+
+#: Execution option that makes SQLite run the connection's next statements without a
+#: BEGIN: each commits on its own (``write_statement`` sets it around one statement).
+SQLITE_NO_BEGIN = "fast_query_sqlite_no_begin"
 
 _FRESH = "fast_query_fresh"
 _RETURNED = "fast_query_returned"
@@ -192,10 +198,13 @@ def _create_sqlite_engine(
         cursor.close()
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
+    if not memory:  # one shared connection (StaticPool) is a queue already
+        queue_writers(engine.sync_engine, busy_timeout)
+
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
         options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
+        if options.get("isolation_level") == "AUTOCOMMIT" or options.get(SQLITE_NO_BEGIN):
             return  # asked for autocommit: sqlite3 commits each statement itself
         immediate = options.get(SQLITE_BEGIN_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import CursorResult, Executable, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query._integrity import integrity_errors
-from fast_query.engine import SQLITE_BEGIN_IMMEDIATE
+from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, SQLITE_NO_BEGIN
+from fast_query.writers import one_writer
 
 
 @asynccontextmanager
@@ -19,19 +22,21 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     committed first, so the block's writes commit or roll back alone. On
     SQLite the transaction starts with ``BEGIN IMMEDIATE``: it takes the write
     lock up front and waits for it (busy timeout) instead of failing to
-    upgrade a read lock halfway. Constraint violations, at flush or at
-    commit, surface as ``IntegrityViolation``.
+    upgrade a read lock halfway, queued behind the process's other writers
+    (``fast_query.writers``). Constraint violations, at flush or at commit,
+    surface as ``IntegrityViolation``.
     """
     if session.in_transaction():
         await session.commit()
-    await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
-    try:
-        with integrity_errors():
-            yield session
-            await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+    async with one_writer(session.get_bind().engine):
+        await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+        try:
+            with integrity_errors():
+                yield session
+                await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
 
 
 @asynccontextmanager
@@ -51,5 +56,43 @@ async def connection_transaction(connection: AsyncConnection) -> AsyncIterator[A
             yield connection
             return
         await connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
-        async with connection.begin():
+        async with one_writer(connection.sync_engine), connection.begin():
             yield connection
+
+
+async def write_statement(
+    connection: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+) -> list[Row[Any]]:
+    """Run one write statement, atomic on its own, and return its rows.
+
+    A single statement needs no transaction around it. On SQLite it runs
+    without ``BEGIN``/``COMMIT`` (one trip to the database's thread instead of
+    three; the statement takes the write lock before it reads, as ``BEGIN
+    IMMEDIATE`` would), queued behind the process's other writers. Elsewhere it
+    runs as ``connection_transaction`` runs a block; inside a transaction the
+    connection is in already, as part of it. Constraint violations surface as
+    ``IntegrityViolation``.
+    """
+    if connection.in_transaction():
+        with integrity_errors():
+            return _rows(await connection.execute(statement, params))
+    if connection.dialect.name != "sqlite":
+        async with connection_transaction(connection):
+            return _rows(await connection.execute(statement, params))
+    with integrity_errors():
+        try:
+            async with one_writer(connection.sync_engine):
+                await connection.execution_options(**{SQLITE_NO_BEGIN: True})
+                try:
+                    rows = _rows(await connection.execute(statement, params))
+                finally:
+                    await connection.execution_options(**{SQLITE_NO_BEGIN: False})
+        except BaseException:
+            await connection.rollback()  # SQLAlchemy's bookkeeping: SQLite undid the statement
+            raise
+        await connection.commit()  # likewise: SQLite committed it
+        return rows
+
+
+def _rows(result: CursorResult[Any]) -> list[Row[Any]]:
+    return list(result.all()) if result.returns_rows else []

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Insert, and_, bindparam, insert, select, true
 
-from fast_query import IntegrityViolation, Scopes, connection_transaction
+from fast_query import IntegrityViolation, Scopes, write_statement
 from schema.authorization import CreateRule
 from schema.context import Info
 from schema.errors import UserInputError
@@ -149,8 +149,7 @@ class Create(ObjectRoot):
         params.update(runner.rows.params)
         connection = runner.connection
         try:
-            async with connection_transaction(connection):
-                rows = (await connection.execute(statement, params)).all()
+            rows = await write_statement(connection, statement, params)
         except IntegrityViolation as exc:  # a race the checks could not see
             raise Fallback("constraint") from exc
         if not rows:

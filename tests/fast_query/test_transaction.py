@@ -16,6 +16,7 @@ from fast_query import (
     connection_transaction,
     create_session_factory,
     transaction,
+    write_statement,
 )
 from models import Post, Role, User
 from tests.fast_query.support import RoleRepository, UserRepository
@@ -177,3 +178,33 @@ async def test_connection_transaction_in_autocommit_commits_each_statement(
             await connection.execute(insert(Role).values(name="admin"))
         # Committed already, with the connection still open.
         assert await committed(new_session, Role) == ["admin"]
+
+
+async def test_write_statement_is_one_statement_that_commits_on_its_own(
+    committed_engine: AsyncEngine, new_session: SessionMaker, begins: list[str]
+) -> None:
+    admin = insert(Role).values(name="admin").returning(Role.name)
+    async with committed_engine.connect() as connection:
+        assert await write_statement(connection, admin, {}) == [("admin",)]
+        assert await committed(new_session, Role) == ["admin"]  # seen with the connection open
+        with pytest.raises(UniqueViolation):
+            await write_statement(connection, admin, {})
+        editor = insert(Role).values(name="editor").returning(Role.name)
+        assert await write_statement(connection, editor, {}) == [("editor",)]
+        assert connection.in_transaction() is False
+        # The connection's next reads begin transactions again (SQLite: a plain BEGIN).
+        await connection.scalar(select(func.count()).select_from(Role))
+    # No BEGIN around the writes on SQLite: the two are the other session's read and this
+    # connection's. asyncpg opens its transactions without a statement.
+    assert begins == (["BEGIN", "BEGIN"] if committed_engine.dialect.name == "sqlite" else [])
+    assert await committed(new_session, Role) == ["admin", "editor"]
+
+
+async def test_write_statement_inside_a_transaction_is_part_of_it(
+    committed_engine: AsyncEngine, new_session: SessionMaker
+) -> None:
+    async with committed_engine.connect() as connection:
+        await connection.begin()
+        await write_statement(connection, insert(Role).values(name="admin"), {})
+        await connection.rollback()
+    assert await committed(new_session, Role) == []

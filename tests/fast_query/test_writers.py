@@ -1,0 +1,95 @@
+"""fast_query.writers: a file SQLite engine's write transactions queue in the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fast_query import create_engine, create_session_factory, transaction
+from fast_query.writers import one_writer
+from migrations import alembic_config
+from models import Role
+
+
+@pytest.fixture
+async def sqlite_file(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated file database whose writers wait at most 0.2 s in the queue."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'writers.db'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_engine(url, sqlite_busy_timeout=0.2)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_second_writer_waits_for_the_first(sqlite_file: AsyncEngine) -> None:
+    engine = sqlite_file.sync_engine
+    release, inside = asyncio.Event(), []
+
+    async def first() -> None:
+        async with one_writer(engine):
+            inside.append("first")
+            await release.wait()
+            inside.append("first done")
+
+    async def second() -> None:
+        async with one_writer(engine):
+            inside.append("second")
+
+    tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert inside == ["first"]
+    release.set()
+    await asyncio.gather(*tasks)
+    assert inside == ["first", "first done", "second"]
+
+
+async def test_a_writer_that_waits_past_the_busy_timeout_goes_on_to_sqlite(
+    sqlite_file: AsyncEngine,
+) -> None:
+    # One task's second write transaction (a mistake) is not a deadlock: past the busy
+    # timeout it goes on, and SQLite answers as it would without the queue.
+    engine = sqlite_file.sync_engine
+    async with one_writer(engine):
+        entered = False
+        async with one_writer(engine):
+            entered = True
+    assert entered
+
+
+async def test_postgresql_and_in_memory_sqlite_are_not_queued(
+    engine: AsyncEngine, backend: str
+) -> None:
+    # PostgreSQL has row locks; an in-memory database has one connection (a queue already).
+    other = engine if backend == "postgresql" else create_engine("sqlite+aiosqlite://")
+    try:
+        # Were it a lock, the second would wait for the first: here, forever.
+        async with (
+            one_writer(other.sync_engine),
+            asyncio.timeout(0.05),
+            one_writer(other.sync_engine),
+        ):
+            pass
+    finally:
+        if other is not engine:
+            await other.dispose()
+
+
+async def test_concurrent_write_transactions_all_commit(sqlite_file: AsyncEngine) -> None:
+    sessions = create_session_factory(sqlite_file)
+
+    async def write(number: int) -> None:
+        async with sessions() as session, transaction(session):
+            await session.execute(insert(Role).values(name=f"role {number}"))
+            await asyncio.sleep(0)  # let the others try meanwhile
+
+    await asyncio.gather(*(write(number) for number in range(30)))
+
+    async with sqlite_file.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Role)) == 30
