@@ -13,6 +13,7 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
@@ -324,15 +325,17 @@ class GraphQLHTTP:
             too_much = too_complex("cost", self.settings.graphql_max_cost, cost, [operation])
             return {"errors": [request_error(too_much, QUERY_TOO_COMPLEX)]}, failed
         plan = self._plan(prepared, operation)
-        try:
+        # A mutation that ends a session or changes a role: this process's next requests
+        # read their viewers afresh (others within ``VIEWER_TTL``).
+        watching = (
+            self._authenticator.mutation()
+            if operation.operation is OperationType.MUTATION and self._authenticator
+            else nullcontext()
+        )
+        with watching:
             result = await self.execute(
                 prepared.document, operation, graphql_request, request_id, plan
             )
-        finally:
-            if operation.operation is OperationType.MUTATION and self._authenticator:
-                # It may have ended a session or changed a role: this process's next
-                # requests read their viewers afresh (others within ``VIEWER_TTL``).
-                self._authenticator.forget()
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # Variables that do not coerce: a request error, so no `data`.
             return {"errors": [request_error(e, BAD_USER_INPUT) for e in result.errors]}, failed

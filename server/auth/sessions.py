@@ -260,6 +260,11 @@ def live_viewer(user_id: int, session_id: int | None) -> ColumnElement[bool]:
     return and_(condition, session)
 
 
+#: The tables a viewer is read from (``read_viewer``, ``live_viewer``): writing one may
+#: change someone's viewer (``server.auth.viewer`` forgets its cache then).
+VIEWER_TABLES = frozenset(table.name for table in (_users, user_roles, _roles, _sessions))
+
+
 async def read_viewer(
     db: Database, condition: ColumnElement[bool], session_id: int | None = None
 ) -> Viewer | None:

@@ -9,21 +9,28 @@ What that check and that statement found serves the same token for half a
 second (``VIEWER_TTL``), within the token's lifetime: under load a signed-in
 request then costs a dictionary lookup. The contract gives a logout, a password
 change, a soft delete or a role change one second to hold on every process;
-on the process that made the change it holds at once, because every
-mutation this process runs empties the cache (``forget``).
+on the process that made the change it holds at once: a mutation that wrote
+a table viewers are read from (``sessions.VIEWER_TABLES``) empties the cache
+when it ends (``watch``, ``mutation``). Other mutations (a comment, a post)
+leave it: under a mix of writes, signed-in requests stay a lookup.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema.viewer import ANONYMOUS, Viewer
 from server.auth.jwks import ProviderTokens, verify_access_token
 from server.auth.keys import load_access_tokens
-from server.auth.sessions import live_user_with_email, live_viewer, read_viewer
+from server.auth.sessions import VIEWER_TABLES, live_user_with_email, live_viewer, read_viewer
 from server.auth.tokens import (
     LEEWAY_SECONDS,
     AccessClaims,
@@ -37,6 +44,29 @@ from server.settings import Settings
 VIEWER_TTL = 0.5
 #: Viewers kept at most; past it the cache starts over (a flood of tokens cannot grow it).
 MAX_CACHED_VIEWERS = 10_000
+
+#: The table an INSERT, UPDATE or DELETE writes (SQLAlchemy's SQL, either dialect).
+_WRITTEN_TABLE = re.compile(
+    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
+)
+_VIEWER_TABLE_NAMED = re.compile(rf"\b(?:{'|'.join(sorted(VIEWER_TABLES))})\b", re.IGNORECASE)
+#: The statements of viewer tables the running mutation wrote (``None``: no mutation).
+_VIEWER_WRITES: ContextVar[list[str] | None] = ContextVar("viewer_writes", default=None)
+
+
+def writes_viewer_tables(statement: str) -> bool:
+    """Whether ``statement`` may change a viewer: it writes one of ``VIEWER_TABLES``.
+
+    A write whose target is not plain (``WITH ... UPDATE``) counts when it names
+    one of them anywhere.
+    """
+    head = statement.lstrip()[:6].upper()
+    if head not in ("INSERT", "UPDATE", "DELETE") and not head.startswith("WITH"):
+        return False
+    target = _WRITTEN_TABLE.match(statement)
+    if target is None:
+        return _VIEWER_TABLE_NAMED.search(statement) is not None
+    return target.group(1).lower() in VIEWER_TABLES
 
 
 class Authenticator:
@@ -60,12 +90,38 @@ class Authenticator:
         self._generation = 0
 
     def forget(self) -> None:
-        """Drop every cached viewer: this process just changed something (a mutation ran).
+        """Drop every cached viewer: this process just changed who someone is.
 
         A lookup that started before is not stored when it ends (``_generation``).
         """
         self._generation += 1
         self._recent.clear()
+
+    def watch(self, engine: AsyncEngine) -> None:
+        """Note ``engine``'s writes to the viewer tables: the running mutation's, for
+        ``mutation`` to act on; any other at once."""
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _written(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if writes_viewer_tables(statement):
+                written = _VIEWER_WRITES.get()
+                if written is None:
+                    self.forget()
+                else:
+                    written.append(statement)
+
+    @contextmanager
+    def mutation(self) -> Iterator[None]:
+        """Run a mutation: if it wrote a viewer table (it may have ended a session or
+        changed a role), the cached viewers are forgotten when it ends, committed."""
+        written: list[str] = []
+        reset = _VIEWER_WRITES.set(written)
+        try:
+            yield
+        finally:
+            _VIEWER_WRITES.reset(reset)
+            if written:
+                self.forget()
 
     async def viewer(self, engine: AsyncEngine, authorization: str | None) -> Viewer:
         """The viewer the header names; ``ANONYMOUS`` without one.
@@ -108,8 +164,10 @@ class Authenticator:
 
 
 async def provide_authenticator(settings: Settings, engine: AsyncEngine) -> Authenticator:
-    return Authenticator(
+    authenticator = Authenticator(
         await load_access_tokens(settings, engine),
         ProviderTokens.from_settings(settings),
         ttl=settings.auth_viewer_cache_ttl,
     )
+    authenticator.watch(engine)
+    return authenticator

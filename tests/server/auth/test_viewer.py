@@ -7,15 +7,16 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models import Post
 from schema.viewer import ANONYMOUS
 from server.auth.sessions import Sessions, end_session
 from server.auth.tokens import LEEWAY_SECONDS, AccessTokens, InvalidToken
-from server.auth.viewer import VIEWER_TTL, Authenticator
+from server.auth.viewer import VIEWER_TTL, Authenticator, writes_viewer_tables
 from tests.api import StatementCounter
-from tests.server.auth.support import add_user, users
+from tests.server.auth.support import add_user, soft_delete_user, users
 
 
 class Clock:
@@ -115,5 +116,66 @@ async def test_a_cached_token_is_still_refused_once_it_expires(
 
     # The cache's own clock stands still: only the token expires.
     await asyncio.sleep(refused_from - time.time() + 0.1)
+    with pytest.raises(InvalidToken):
+        await authenticator.viewer(committed_engine, header)
+
+
+@pytest.mark.parametrize(
+    ("statement", "changes_viewers"),
+    [
+        ("INSERT INTO comments (post_id, body) VALUES (?, ?)", False),
+        ("UPDATE posts SET title=$1 WHERE posts.id = $2", False),
+        ("DELETE FROM auth_refresh_tokens WHERE session_id = $1", False),
+        ("SELECT users.id FROM users JOIN user_roles ON 1 = 1", False),
+        ("UPDATE users SET deleted_at=$1 WHERE users.id = $2", True),
+        ("INSERT INTO user_roles (user_id, role_id) SELECT 1, 2 ON CONFLICT DO NOTHING", True),
+        ('DELETE FROM "roles" WHERE roles.id = ?', True),
+        ("INSERT INTO auth_sessions (user_id) VALUES ($1) RETURNING auth_sessions.id", True),
+        ("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?, ?)", True),
+        ("WITH gone AS (SELECT 1) UPDATE auth_sessions SET ended_at = now()", True),
+    ],
+)
+def test_which_writes_may_change_a_viewer(statement: str, changes_viewers: bool) -> None:
+    assert writes_viewer_tables(statement) is changes_viewers
+
+
+async def test_a_mutation_forgets_the_viewers_only_when_it_wrote_a_viewer_table(
+    authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
+) -> None:
+    authenticator.watch(committed_engine)
+    async with committed_engine.begin() as connection:
+        user_id = await add_user(connection)
+    header = f"Bearer {tokens.issue(user_id).token}"
+    viewer = await authenticator.viewer(committed_engine, header)
+
+    with authenticator.mutation():  # one that writes no viewer table
+        async with committed_engine.begin() as connection:
+            await connection.execute(
+                insert(Post).values(user_id=user_id, title="Hi", body="", published=True)
+            )
+    with StatementCounter(committed_engine) as sql:
+        assert await authenticator.viewer(committed_engine, header) == viewer
+    assert sql.count == 0
+
+    with authenticator.mutation():
+        async with committed_engine.begin() as connection:
+            await soft_delete_user(connection, user_id)
+        # Until the mutation ends, committed, the viewers stand.
+        assert await authenticator.viewer(committed_engine, header) == viewer
+    with pytest.raises(InvalidToken):
+        await authenticator.viewer(committed_engine, header)
+
+
+async def test_a_viewer_table_written_outside_a_mutation_is_forgotten_at_once(
+    authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
+) -> None:
+    authenticator.watch(committed_engine)
+    async with committed_engine.begin() as connection:
+        user_id = await add_user(connection)
+    header = f"Bearer {tokens.issue(user_id).token}"
+    await authenticator.viewer(committed_engine, header)
+
+    async with committed_engine.begin() as connection:
+        await soft_delete_user(connection, user_id)
     with pytest.raises(InvalidToken):
         await authenticator.viewer(committed_engine, header)
