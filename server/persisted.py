@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Delete, Insert, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -147,6 +147,7 @@ class PersistedDocuments:
     def __init__(self, settings: Settings, engine: Callable[[], Awaitable[AsyncEngine]]) -> None:
         self.apq = settings.graphql_persisted_queries
         self.trusted_only = settings.graphql_trusted_documents == "only"
+        self.max_registered = settings.graphql_persisted_queries_max
         self._engine = engine
         # id -> document, each found or stored (only trusted ones when only those may run).
         self._known: OrderedDict[str, str] = OrderedDict()
@@ -211,13 +212,18 @@ class PersistedDocuments:
         return found
 
     async def _register(self, key: str, document: str) -> None:
-        """Store a client's document: one statement, nothing when another got there first."""
+        """Store a client's document (nothing when another got there first), and drop the
+        oldest registrations past ``GRAPHQL_PERSISTED_QUERIES_MAX``: any client may
+        register, so the table must not grow without end. A dropped document's client
+        gets ``PERSISTED_QUERY_NOT_FOUND`` and registers it again, as Apollo's do."""
         row = {"id": key, "document": document, "trusted": False, "created_at": utcnow()}
         engine = await self._engine()
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(_insert_new(connection, [row]))
+            inserted = await connection.execute(_insert_new(connection, [row]))
+            if inserted.rowcount:
+                await connection.execute(_drop_oldest_registered(self.max_registered))
             await connection.commit()
         self._remember(key, document)
 
@@ -227,6 +233,20 @@ class PersistedDocuments:
         self._known[key] = document
         if len(self._known) > _KNOWN:
             self._known.popitem(last=False)
+
+
+def _drop_oldest_registered(keep: int) -> Delete:
+    """Every registered (untrusted) document but the ``keep`` newest; trusted ones stay."""
+    documents = persisted_documents.c
+    newest = (
+        select(documents.id)
+        .where(documents.trusted.is_(False))
+        .order_by(documents.created_at.desc(), documents.id.desc())
+        .limit(keep)
+    )
+    return delete(persisted_documents).where(
+        documents.trusted.is_(False), documents.id.not_in(newest)
+    )
 
 
 def _insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) -> Insert:

@@ -58,6 +58,8 @@ class Settings:
     graphql_fast_path: bool = True
     # Apollo's automatic persisted queries (server.persisted): clients may register documents.
     graphql_persisted_queries: bool = True
+    # The most documents clients may have registered; past it the oldest are dropped.
+    graphql_persisted_queries_max: int = 10_000
     # "only": run nothing but the documents `ftf documents import` trusted; "off": any document.
     graphql_trusted_documents: str = "off"
     db_pool_size: int = 10
@@ -99,6 +101,8 @@ class Settings:
                 raise SettingsError(f"{name.upper()} must be a positive number of seconds")
         if self.auth_jwks_url and not _HTTP_URL.fullmatch(self.auth_jwks_url):
             raise SettingsError("AUTH_JWKS_URL must be an http:// or https:// URL")
+        if self.graphql_persisted_queries_max < 1:
+            raise SettingsError("GRAPHQL_PERSISTED_QUERIES_MAX must be at least 1")
         if not 0 <= self.auth_viewer_cache_ttl <= 1:
             raise SettingsError("AUTH_VIEWER_CACHE_TTL must be between 0 and 1 second")
         if self.graphql_trusted_documents not in TRUSTED_DOCUMENTS_MODES:

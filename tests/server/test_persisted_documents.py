@@ -31,7 +31,7 @@ from server.persisted import (
     read_manifest,
     sha256_hex,
 )
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 from tests.api import StatementCounter
 from tests.conftest import Ftf
 from tests.server.conftest import running
@@ -461,3 +461,32 @@ def test_the_command_imports_a_manifest_and_says_how_many_were_new(
     )
     assert refused_import.returncode == 1
     assert "not the SHA-256 of its document" in refused_import.stderr
+
+
+async def test_registrations_past_the_maximum_drop_the_oldest_and_spare_trusted_ones(
+    start: Start, engine: AsyncEngine
+) -> None:
+    trusted, trusted_sha256 = typename_query()
+    await import_documents(engine, {trusted_sha256: trusted})
+    documents = [typename_query() for _ in range(5)]
+    async with start(graphql_persisted_queries_max=3) as (_, http):
+        for query, sha256 in documents:
+            answered = await http.post("/graphql", json={"query": query, "extensions": apq(sha256)})
+            assert answered.json() == {"data": {"__typename": "Query"}}
+
+    async with engine.connect() as connection:
+        registered = set(
+            await connection.scalars(
+                select(persisted_documents.c.id).where(persisted_documents.c.trusted.is_(False))
+            )
+        )
+    assert registered == {sha256 for _query, sha256 in documents[2:]}
+    assert await stored(engine, trusted_sha256) == (trusted, True)
+    async with start() as (_, http):  # another process: the oldest is gone, to be sent again
+        oldest = await http.post("/graphql", json={"extensions": apq(documents[0][1])})
+    refused(oldest, NOT_FOUND)
+
+
+def test_the_maximum_must_keep_one() -> None:
+    with pytest.raises(SettingsError, match="GRAPHQL_PERSISTED_QUERIES_MAX must be at least 1"):
+        Settings(graphql_persisted_queries_max=0)
