@@ -1,8 +1,9 @@
 """The auth mutations' machinery: ``schema.accounts.Accounts`` over passwords, sessions, throttle.
 
 Each method that can fail writes in steps, so that a failure keeps what
-must outlast it: a failed login's record is committed before
-``UNAUTHENTICATED`` is raised, and ``Sessions.refresh`` commits the end of
+must outlast it: a login attempt is filed as failed, committed, before its
+password is checked (``throttle.reserve_attempt``; success forgets it), and
+``Sessions.refresh`` commits the end of
 a session whose refresh token came back. Everything else a call does is
 one transaction, committed only when it succeeds. Password hashing (some
 30 ms of CPU, in a worker thread) happens before that transaction, so no
@@ -35,7 +36,7 @@ from server.auth.sessions import (
     live_viewer,
     read_viewer,
 )
-from server.auth.throttle import clear_failed_logins, record_failed_login, retry_after
+from server.auth.throttle import clear_failed_logins, reserve_attempt
 from server.auth.tokens import InvalidToken
 
 #: One answer for an unknown email, a wrong password, a soft-deleted user and a
@@ -77,7 +78,8 @@ class AuthService:
         verification: against the user's hash, or a dummy one when there is
         no live user with a password, so the four failures take alike long.
         """
-        wait = await retry_after(session, email)
+        async with transaction(session):
+            wait = await reserve_attempt(session, email)  # a failure until it succeeds
         if wait is not None:
             raise RateLimited(wait)
         found = None
@@ -91,9 +93,7 @@ class AuthService:
         password_hash: str | None = None if found is None else found.password_hash
         matched = await self.passwords.verify(password, password_hash)  # None: a dummy hash
         if found is None or password_hash is None or not matched:
-            async with transaction(session):
-                await record_failed_login(session, email)
-            raise Unauthenticated(LOGIN_FAILED)
+            raise Unauthenticated(LOGIN_FAILED)  # filed as failed already
         user_id: int = found.id
         rehashed = None
         if self.passwords.needs_rehash(password_hash):  # made with older parameters
@@ -160,15 +160,13 @@ class AuthService:
         found = (await session.execute(statement)).one_or_none()
         email: str | None = None if found is None else found.email
         if email is not None:
-            wait = await retry_after(session, email)
+            async with transaction(session):
+                wait = await reserve_attempt(session, email)  # a failure until it succeeds
             if wait is not None:
                 raise RateLimited(wait)
         current_hash = None if found is None else found.password_hash
         if not await self.passwords.verify(current_password, current_hash):
-            if email is not None:
-                async with transaction(session):
-                    await record_failed_login(session, email)
-            raise Unauthenticated(WRONG_PASSWORD)
+            raise Unauthenticated(WRONG_PASSWORD)  # filed as failed already
         assert email is not None
         new_hash = await self.passwords.hash(new_password)
         async with transaction(session):

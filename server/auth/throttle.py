@@ -7,9 +7,11 @@ passwords into the email field, and no such slip is kept in clear. The
 window slides: a login is allowed again as soon as fewer than 10 of the
 failures are younger than 15 minutes, and ``retry_after`` says when that is.
 
-Checking and recording are separate statements, so logins for one email
-that run at the same moment may each pass the check before any of their
-failures is recorded: at most one failure more per concurrent attempt.
+An attempt is filed as a failure before its password is checked
+(``reserve_attempt``), with the check, under a lock on the email: logins
+that run at the same moment cannot all pass the check before any of them
+counts, so a burst gets no more than 10 guesses either. A login that
+succeeds forgets the email's failures, its own filing with them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,34 @@ async def record_failed_login(
         )
     )
     await db.execute(insert(_failures).values(email_hash=key, failed_at=now))
+
+
+async def reserve_attempt(
+    db: AsyncConnection | AsyncSession, email: str, *, now: datetime | None = None
+) -> int | None:
+    """File an attempt for ``email`` as a failure, unless it must wait: then the seconds
+    to wait (``retry_after``), and nothing filed.
+
+    Run it in a write transaction of its own: the check and the filing hold a
+    lock on the email until it commits (PostgreSQL: an advisory lock on the
+    email's hash; SQLite: the write lock ``BEGIN IMMEDIATE`` took).
+    """
+    key = email_key(email)
+    if _dialect(db) == "postgresql":
+        await db.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+    wait = await retry_after(db, email, now=now)
+    if wait is None:
+        await record_failed_login(db, email, now=now)
+    return wait
+
+
+def _dialect(db: AsyncConnection | AsyncSession) -> str:
+    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
+
+
+def _lock_id(key: str) -> int:
+    """The advisory lock of an email: 64 bits of its hash, as PostgreSQL's signed bigint."""
+    return int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
 
 
 async def failed_logins(

@@ -475,6 +475,23 @@ async def test_ten_failed_logins_for_one_email_rate_limit_it_until_the_window_pa
     assert (await api.login("ada@example.com"))["viewer"]["email"] == "ada@example.com"
 
 
+async def test_a_burst_of_guesses_gets_ten_and_then_waits(
+    api: Api, seed: Seed, verifications: list[bool]
+) -> None:
+    await seed("ada@example.com")
+
+    bodies = await asyncio.gather(
+        *(
+            api(LOGIN, {"email": "ada@example.com", "password": f"guess {attempt}"})
+            for attempt in range(2 * MAX_FAILED_LOGINS)
+        )
+    )
+
+    codes = sorted(failure(body, "login")["extensions"]["code"] for body in bodies)
+    assert codes == ["RATE_LIMITED"] * MAX_FAILED_LOGINS + ["UNAUTHENTICATED"] * MAX_FAILED_LOGINS
+    assert verifications == [False] * MAX_FAILED_LOGINS  # the waiting ones checked nothing
+
+
 async def test_a_successful_login_forgets_the_failures(
     api: Api, seed: Seed, committed_engine: AsyncEngine
 ) -> None:

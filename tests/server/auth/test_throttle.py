@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from fast_query import create_engine
+from fast_query import create_engine, create_session_factory, transaction
 from models import auth_login_failures
 from server.auth.throttle import (
     FAILED_LOGIN_WINDOW,
@@ -17,6 +18,7 @@ from server.auth.throttle import (
     failed_logins,
     prune_failed_logins,
     record_failed_login,
+    reserve_attempt,
     retry_after,
 )
 from tests.server.auth.support import NOW, auth_rows
@@ -124,6 +126,25 @@ async def test_every_process_of_one_database_counts_the_same_failures(
             assert await retry_after(connection, EMAIL, now=NOW + 9 * SECOND) is None
     finally:
         await other.dispose()
+
+
+async def test_concurrent_attempts_cannot_all_pass_the_check(
+    committed_engine: AsyncEngine,
+) -> None:
+    """Each attempt is filed, with the check, under a lock on the email: a burst gets ten."""
+    sessions = create_session_factory(committed_engine)
+
+    async def attempt(number: int) -> int | None:
+        async with sessions() as session, transaction(session):
+            # The same email, as people type it.
+            return await reserve_attempt(session, f" ADA@example.com{' ' * (number % 3)}")
+
+    waits = await asyncio.gather(*(attempt(number) for number in range(3 * MAX_FAILED_LOGINS)))
+
+    assert sum(wait is None for wait in waits) == MAX_FAILED_LOGINS
+    assert {wait for wait in waits if wait is not None} <= set(range(1, 901))
+    async with committed_engine.connect() as connection:
+        assert await failed_logins(connection, EMAIL) == MAX_FAILED_LOGINS
 
 
 async def test_pruning_drops_failures_older_than_the_window_for_every_email(
