@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query._integrity import integrity_errors
 from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, SQLITE_NO_BEGIN
-from fast_query.writers import one_writer
+from fast_query.writers import is_queued, one_writer
 
 
 @asynccontextmanager
@@ -28,9 +28,16 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """
     if session.in_transaction():
         await session.commit()
-    async with one_writer(session.get_bind().engine):
-        await session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
+    engine = session.get_bind().engine
+    queued = is_queued(engine)
+    # Queued (file SQLite): the connection first, its BEGIN IMMEDIATE once at the head
+    # of the queue. Elsewhere the connection's own BEGIN (IMMEDIATE on SQLite) will do.
+    options = {SQLITE_NO_BEGIN: True} if queued else {SQLITE_BEGIN_IMMEDIATE: True}
+    connection = await session.connection(execution_options=options)
+    async with one_writer(engine):
         try:
+            if queued:
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
             with integrity_errors():
                 yield session
                 await session.commit()

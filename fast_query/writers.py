@@ -33,10 +33,19 @@ def queue_writers(engine: Engine, busy_timeout: float) -> None:
     _BUSY_TIMEOUTS[engine] = busy_timeout
 
 
+def is_queued(engine: Engine) -> bool:
+    return engine in _BUSY_TIMEOUTS
+
+
 @asynccontextmanager
 async def one_writer(engine: Engine) -> AsyncIterator[None]:
     """The block runs as the engine's only write transaction in this process (SQLite);
-    other engines are not queued."""
+    other engines are not queued.
+
+    Enter it holding the connection the block writes with: a writer at the head
+    of the queue must never wait for the pool while the writers behind it hold
+    its connections.
+    """
     timeout = _BUSY_TIMEOUTS.get(engine)
     if timeout is None:
         yield

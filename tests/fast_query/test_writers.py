@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import create_engine, create_session_factory, transaction
+from fast_query import create_engine, create_session_factory, transaction, write_statement
 from fast_query.writers import one_writer
 from migrations import alembic_config
 from models import Role
@@ -93,3 +93,31 @@ async def test_concurrent_write_transactions_all_commit(sqlite_file: AsyncEngine
 
     async with sqlite_file.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(Role)) == 30
+
+
+async def test_the_writer_at_the_head_of_the_queue_never_waits_for_the_pool(
+    tmp_path: Path,
+) -> None:
+    """Two connections, and writers of both kinds waiting for them and for the queue: those
+    that hold a connection queue, those that need one get it before they queue."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    engine = create_engine(url, pool_size=2, max_overflow=0, pool_timeout=3)
+    sessions = create_session_factory(engine)
+
+    async def in_a_session(number: int) -> None:
+        async with sessions() as session, transaction(session):
+            await session.execute(insert(Role).values(name=f"session {number}"))
+
+    async def one_statement(number: int) -> None:
+        async with engine.connect() as connection:
+            await write_statement(connection, insert(Role).values(name=f"statement {number}"), {})
+
+    try:
+        await asyncio.gather(
+            *(write(number) for number in range(20) for write in (one_statement, in_a_session))
+        )
+        async with engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(Role)) == 40
+    finally:
+        await engine.dispose()
