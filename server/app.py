@@ -140,7 +140,7 @@ def create_app(
             validation_rules(resolved),
             tracing=tracing,
         )
-        metrics = Metrics.from_env() if resolved.metrics else None
+        metrics = Metrics.from_env(token=resolved.metrics_token) if resolved.metrics else None
         app.state.metrics = metrics  # read by the request log's middleware
         if metrics is not None or tracing is not None:
             engine = await container.get(AsyncEngine)

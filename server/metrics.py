@@ -16,6 +16,7 @@ process sees; the rest are ``(other)``, unnamed operations ``(anonymous)``.
 from __future__ import annotations
 
 import glob
+import hmac
 import os
 import re
 
@@ -46,8 +47,10 @@ STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 class Metrics:
     """The server's series, in a registry of their own (several apps in one process stay apart)."""
 
-    def __init__(self, multiprocess_dir: str | None = None) -> None:
+    def __init__(self, multiprocess_dir: str | None = None, *, token: str = "") -> None:
         self.multiprocess_dir = multiprocess_dir
+        #: What a scrape must send as its bearer token (``METRICS_TOKEN``); empty: none.
+        self.token = token
         self.registry = CollectorRegistry()
         registry = self.registry
         self.requests = Counter(
@@ -95,13 +98,13 @@ class Metrics:
         self._pool: QueuePool | None = None
 
     @classmethod
-    def from_env(cls) -> Metrics:
+    def from_env(cls, *, token: str = "") -> Metrics:
         """Per process, or summed over the workers when ``PROMETHEUS_MULTIPROC_DIR`` is set.
 
         prometheus-client chose how to keep values when it was imported, from
         the same variable, so it is read here rather than passed.
         """
-        return cls(os.environ.get(MULTIPROCESS_DIR) or None)
+        return cls(os.environ.get(MULTIPROCESS_DIR) or None, token=token)
 
     def start(self, engine: AsyncEngine) -> None:
         """Watch ``engine``'s pool; forget the live gauges of workers that died without a word."""
@@ -193,9 +196,23 @@ def _alive(pid: int) -> bool:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: the series, or 404 when ``METRICS`` is off."""
+    """``GET /metrics``: the series, or 404 when ``METRICS`` is off; with ``METRICS_TOKEN``
+    set, 401 unless the scraper sends it as a bearer token (Prometheus' ``authorization``)."""
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
         return PlainTextResponse("Not Found", status_code=404)
+    if metrics.token and not _bearer_is(request.headers.get("authorization"), metrics.token):
+        return PlainTextResponse(
+            "Unauthorized", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+        )
     body, content_type = metrics.exposition(request.headers.get("accept"))
     return Response(body, headers={"Content-Type": content_type})
+
+
+def _bearer_is(authorization: str | None, token: str) -> bool:
+    """Whether the header is ``Bearer <token>``, compared in constant time."""
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = token.encode("utf-8", "surrogatepass")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogatepass"), expected
+    )

@@ -72,6 +72,8 @@ class Settings:
     log_level: str = "info"
     # Prometheus metrics at /metrics (server.metrics); off: /metrics answers 404.
     metrics: bool = False
+    # When set, /metrics answers only `Authorization: Bearer <this>` (a secret, like a password).
+    metrics_token: str = ""
     cors_origins: tuple[str, ...] = ()
     # Access tokens (contract section 8). An empty secret: a key generated once
     # and kept in the database (server.auth.keys), the same for every process.

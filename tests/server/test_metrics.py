@@ -224,3 +224,19 @@ async def _answers(http: httpx.AsyncClient) -> bool:
         return (await http.get("/health")).status_code == 200
     except httpx.TransportError:
         return False
+
+
+async def test_with_a_token_only_a_scrape_that_sends_it_is_answered(database_url: str) -> None:
+    settings = Settings(database_url=database_url, metrics=True, metrics_token="s3cret-scrape")
+    async with running(settings) as (_, http):
+        anonymous = await http.get("/metrics")
+        wrong = await http.get("/metrics", headers={"Authorization": "Bearer s3cret-scrapE"})
+        basic = await http.get("/metrics", headers={"Authorization": "Basic s3cret-scrape"})
+        right = await http.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})
+
+    for refused in (anonymous, wrong, basic):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == 'Bearer realm="metrics"'
+        assert "ftf_" not in refused.text
+    assert right.status_code == 200
+    assert "# TYPE ftf_graphql_requests_total counter" in right.text
