@@ -4,7 +4,8 @@ Written here rather than taken from Strawberry's view because the contract's
 transport rules (``application/graphql-response+json`` with 400 for request
 errors, 415 for other content types, 413 before parsing, JSON error bodies,
 405 for mutations over GET) are not what that view does. It still runs
-Strawberry's schema; browsers get GraphiQL's page (``server.graphiql``).
+Strawberry's schema; browsers get GraphiQL's page (``server.graphiql``), and
+reading what a request asks is ``server.http_request``'s.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from schema.loaders import Loaders
 from schema.rows import RowParams
 from schema.viewer import ANONYMOUS, Viewer
 from server import graphiql, observability
-from server.accept import media_ranges
 from server.auth.tokens import InvalidToken
 from server.auth.viewer import Authenticator
 from server.container import Container, Scope
@@ -60,13 +60,20 @@ from server.errors import (
     internal_error,
     request_error,
 )
+from server.http_request import (
+    DOCUMENT_PARAMS,
+    GRAPHQL_RESPONSE,
+    JSON,
+    GraphQLRequest,
+    HTTPProblem,
+    negotiate,
+    read_request,
+)
 from server.persisted import (
     NO_STORE,
     Malformed,
     PersistedDocuments,
-    PersistedRequest,
     Refused,
-    requested,
 )
 from server.settings import Settings
 
@@ -75,8 +82,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("server.graphql")
 
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 _CACHE_SIZE = 512
 _CACHEABLE_LENGTH = 16 * 1024
 #: What graphql-core says when its validation work budget runs out (not its error limit).
@@ -87,28 +92,6 @@ INVALID_TOKEN_MESSAGE = (
 #: The request log's status for a client that left before its request was read (nginx's).
 CLIENT_CLOSED_REQUEST = 499
 #: A GET carrying any of these is a GraphQL request (a stored document's id is enough).
-_DOCUMENT_PARAMS = frozenset({"query", "documentId", "extensions"})
-
-
-class HTTPProblem(Exception):
-    """A request that is not a GraphQL request at all; answered with ``status``."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
-@dataclass(frozen=True, slots=True)
-class GraphQLRequest:
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-    viewer: Viewer = ANONYMOUS
-    # Names a stored document (APQ hash or `documentId`): `query` is "" until it is read.
-    persisted: PersistedRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +156,14 @@ class GraphQLHTTP:
         media_type = negotiate(request.headers.get("accept"))
         try:
             if request.method == "GET" and (
-                not _DOCUMENT_PARAMS.intersection(request.query_params)
+                not DOCUMENT_PARAMS.intersection(request.query_params)
                 or (self.settings.graphiql and graphiql.wants_page(request))
             ):
                 # A browser opening /graphql?query=... gets GraphiQL holding it, not JSON.
                 return await self._ide_or_problem(request)
-            graphql_request = await self._read(request)  # transport problems answer first
+            graphql_request = await read_request(
+                request, self.settings.max_body_bytes
+            )  # transport problems answer first
             graphql_request = replace(graphql_request, viewer=await self.viewer(request))
             graphql_request = await self._persisted(graphql_request)
             payload, status = await self._run(graphql_request, request, media_type, request_id)
@@ -225,48 +210,6 @@ class GraphQLHTTP:
         if self.settings.graphiql and graphiql.wants_page(request):
             return await graphiql.page(self.settings)
         raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
-
-    async def _read(self, request: Request) -> GraphQLRequest:
-        if request.method == "GET":
-            params = request.query_params
-            return _graphql_request(
-                {
-                    "query": params.get("query"),
-                    "variables": _json_param(params.get("variables"), "variables"),
-                    "operationName": params.get("operationName"),
-                    "extensions": _json_param(params.get("extensions"), "extensions"),
-                    "documentId": params.get("documentId"),
-                }
-            )
-        if request.method != "POST":
-            raise HTTPProblem(405, "GraphQL accepts GET and POST.", {"Allow": "GET, POST"})
-        content_type = request.headers.get("content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() != JSON:
-            raise HTTPProblem(415, "Send the request as application/json.")
-        body = await self._body(request)
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise HTTPProblem(400, "The body is not valid JSON.") from None
-        if isinstance(data, list):
-            raise HTTPProblem(400, "Batched requests are not supported: send one operation.")
-        if not isinstance(data, dict):
-            raise HTTPProblem(400, "The body must be a JSON object with a `query`.")
-        return _graphql_request(data)
-
-    async def _body(self, request: Request) -> bytes:
-        limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise HTTPProblem(413, f"The request body is larger than {limit} bytes.")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise HTTPProblem(413, f"The request body is larger than {limit} bytes.")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     # -- GraphQL --------------------------------------------------------------
 
@@ -541,51 +484,3 @@ async def _read_only(session: AsyncSession) -> None:
 
 
 _is_awaitable = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
-
-
-def negotiate(accept: str | None) -> str:
-    """``application/graphql-response+json`` when the client prefers it, else JSON."""
-    if not accept:
-        return JSON
-    best, best_q = JSON, -1.0
-    for media, q in media_ranges(accept):
-        if q <= 0:
-            continue
-        if media == GRAPHQL_RESPONSE and q >= best_q:
-            best, best_q = GRAPHQL_RESPONSE, q
-        elif media in (JSON, "application/*", "*/*") and q > best_q:
-            best, best_q = JSON, q
-    return best
-
-
-def _json_param(raw: str | None, name: str) -> Any:
-    if raw is None or raw == "":
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise HTTPProblem(400, f"`{name}` is not valid JSON.") from None
-
-
-def _graphql_request(data: dict[str, Any]) -> GraphQLRequest:
-    query = data.get("query")
-    variables = data.get("variables")
-    operation_name = data.get("operationName")
-    extensions = data.get("extensions")
-    document_id = data.get("documentId")
-    ref = None
-    if document_id is not None or isinstance(extensions, dict):
-        named = extensions if isinstance(extensions, dict) else None
-        try:
-            ref = requested(document_id, named, has_query=query is not None)
-        except Malformed as exc:
-            raise HTTPProblem(400, str(exc)) from None
-    if not isinstance(query, str) and not (ref is not None and query is None):
-        raise HTTPProblem(400, "`query` must be a string holding the GraphQL document.")
-    if variables is not None and not isinstance(variables, dict):
-        raise HTTPProblem(400, "`variables` must be a JSON object.")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise HTTPProblem(400, "`operationName` must be a string.")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise HTTPProblem(400, "`extensions` must be a JSON object.")
-    return GraphQLRequest(query or "", variables, operation_name, extensions, persisted=ref)

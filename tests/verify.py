@@ -34,7 +34,8 @@ from schema.fastpath import OperationPlan, lookup_field
 from schema.ids import to_global_id
 from schema.resource import by_model
 from schema.viewer import Viewer
-from server.graphql_http import GraphQLHTTP, GraphQLRequest
+from server.graphql_http import GraphQLHTTP
+from server.http_request import GraphQLRequest
 from server.observability import current_request
 
 #: True while the resolvers re-run an operation to compare: ``StatementCounter`` skips
