@@ -207,9 +207,22 @@ def _create_sqlite_engine(
         if options.get("isolation_level") == "AUTOCOMMIT" or options.get(SQLITE_NO_BEGIN):
             return  # asked for autocommit: sqlite3 commits each statement itself
         immediate = options.get(SQLITE_BEGIN_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        sqlite_control(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def sqlite_control(connection: Connection, sql: str) -> None:
+    """Run a transaction-control statement (``BEGIN``) on an aiosqlite connection in one
+    trip to its thread (SQLAlchemy's cursor takes three: open, execute, close); the
+    engine's statement listeners see it as any other statement."""
+    dispatch = connection.dispatch
+    for listener in dispatch.before_cursor_execute:
+        listener(connection, None, sql, (), None, False)
+    driver: Any = connection.connection.driver_connection
+    await_only(driver.execute_fetchall(sql))
+    for listener in dispatch.after_cursor_execute:
+        listener(connection, None, sql, (), None, False)
 
 
 def _unicode_lower(value: object) -> object:

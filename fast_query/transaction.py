@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, Executable, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query._integrity import integrity_errors
-from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, SQLITE_NO_BEGIN
+from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, SQLITE_NO_BEGIN, sqlite_control
 from fast_query.writers import is_queued, one_writer
 
 
@@ -37,7 +37,7 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     async with one_writer(engine):
         try:
             if queued:
-                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                await connection.run_sync(sqlite_control, "BEGIN IMMEDIATE")
             with integrity_errors():
                 yield session
                 await session.commit()

@@ -216,8 +216,11 @@ def joined(item: ObjectField) -> TypeGuard[Relation]:
 
 
 def reads_once(fields: Sequence[RootField]) -> bool:
-    """Whether these root fields run a single statement: one field, its to-ones joined, no count."""
+    """Whether these root fields run at most one statement: one field, its to-ones joined, no
+    count (or only ``__typename``)."""
     roots = [field.plan for field in fields if field.kind is not None]
+    if not roots:
+        return True
     if len(roots) != 1:
         return False
     [root] = roots
