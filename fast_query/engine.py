@@ -198,8 +198,7 @@ def _create_sqlite_engine(
         cursor.close()
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
-    if not memory:  # one shared connection (StaticPool) is a queue already
-        queue_writers(engine.sync_engine, busy_timeout)
+    queue_writers(engine.sync_engine, busy_timeout)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Row
+from sqlalchemy import CursorResult, Engine, Executable, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fast_query._integrity import integrity_errors
@@ -28,22 +28,24 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """
     if session.in_transaction():
         await session.commit()
-    engine = session.get_bind().engine
-    queued = is_queued(engine)
-    # Queued (file SQLite): the connection first, its BEGIN IMMEDIATE once at the head
-    # of the queue. Elsewhere the connection's own BEGIN (IMMEDIATE on SQLite) will do.
+    bind = session.get_bind()
+    engine = bind.engine
+    # Queued (SQLite, a session of the engine's own): the connection first, its BEGIN
+    # IMMEDIATE once at the head of the queue. A session bound to a connection (a test's
+    # outer transaction) or another database: the connection's own BEGIN will do.
+    queued = isinstance(bind, Engine) and is_queued(engine)
     options = {SQLITE_NO_BEGIN: True} if queued else {SQLITE_BEGIN_IMMEDIATE: True}
-    connection = await session.connection(execution_options=options)
-    async with one_writer(engine):
-        try:
+    try:
+        connection = await session.connection(execution_options=options)
+        async with one_writer(engine):
             if queued:
                 await connection.run_sync(sqlite_control, "BEGIN IMMEDIATE")
             with integrity_errors():
                 yield session
                 await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    except BaseException:  # the block's error, or cancelled on the way in
+        await session.rollback()
+        raise
 
 
 @asynccontextmanager
@@ -77,8 +79,8 @@ async def write_statement(
     three; the statement takes the write lock before it reads, as ``BEGIN
     IMMEDIATE`` would), queued behind the process's other writers. Elsewhere it
     runs as ``connection_transaction`` runs a block; inside a transaction the
-    connection is in already, as part of it. Constraint violations surface as
-    ``IntegrityViolation``.
+    connection is in already, as part of it (not queued, and committed when that
+    transaction is). Constraint violations surface as ``IntegrityViolation``.
     """
     if connection.in_transaction():
         with integrity_errors():

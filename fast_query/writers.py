@@ -8,7 +8,7 @@ writer starts as soon as the last one commits. The busy handler still
 arbitrates between processes (``ftf seed`` beside a server), and a writer that
 waits here longer than the busy timeout goes on to SQLite's own wait rather
 than hanging: a write that needs a second write transaction of its own task
-fails as it would without the queue, it does not deadlock.
+fails (after twice the busy timeout), it does not deadlock.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ async def one_writer(engine: Engine) -> AsyncIterator[None]:
         async with asyncio.timeout(timeout):
             await lock.acquire()
     except TimeoutError:
-        yield  # SQLite's busy handler decides
-        return
+        acquired = False  # SQLite's busy handler decides
+    else:
+        acquired = True
     try:
         yield
     finally:
-        lock.release()
+        if acquired:
+            lock.release()

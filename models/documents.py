@@ -10,7 +10,7 @@ database, not in one process's memory, so every process knows them.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, String, Table, Text, false
+from sqlalchemy import Boolean, Column, Index, String, Table, Text, false
 
 from fast_query import Base, UTCDateTime
 
@@ -24,5 +24,7 @@ persisted_documents = Table(
     Column("document", Text, nullable=False),
     Column("trusted", Boolean, nullable=False, server_default=false()),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The registered ones, oldest first: how the cap on them finds what to drop.
+    Index("ix_persisted_documents_trusted_created_at", "trusted", "created_at"),
     info={"keep_on_reset": True},  # server.seed: an allowlist is configuration, not demo data
 )

@@ -35,7 +35,7 @@ from sqlalchemy import Delete, Insert, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from fast_query import utcnow
+from fast_query import connection_transaction, utcnow
 from models.documents import MAX_DOCUMENT_ID_LENGTH, persisted_documents
 from server.errors import (
     PERSISTED_QUERY_NOT_FOUND,
@@ -221,10 +221,10 @@ class PersistedDocuments:
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-            inserted = await connection.execute(_insert_new(connection, [row]))
-            if inserted.rowcount:
-                await connection.execute(_drop_oldest_registered(self.max_registered))
-            await connection.commit()
+            async with connection_transaction(connection):  # SQLite: queued with the writers
+                inserted = await connection.execute(_insert_new(connection, [row]))
+                if inserted.rowcount:
+                    await connection.execute(_drop_oldest_registered(self.max_registered))
         self._remember(key, document)
 
     def _remember(self, key: str, document: str) -> None:
@@ -236,16 +236,19 @@ class PersistedDocuments:
 
 
 def _drop_oldest_registered(keep: int) -> Delete:
-    """Every registered (untrusted) document but the ``keep`` newest; trusted ones stay."""
+    """Every registered (untrusted) document older than the ``keep`` newest; trusted ones
+    stay. Both halves walk the index on ``(trusted, created_at)``: no scan of the table."""
     documents = persisted_documents.c
-    newest = (
-        select(documents.id)
+    cutoff = (
+        select(documents.created_at)
         .where(documents.trusted.is_(False))
-        .order_by(documents.created_at.desc(), documents.id.desc())
-        .limit(keep)
+        .order_by(documents.created_at.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
     )
     return delete(persisted_documents).where(
-        documents.trusted.is_(False), documents.id.not_in(newest)
+        documents.trusted.is_(False), documents.created_at < cutoff
     )
 
 

@@ -103,6 +103,9 @@ class Settings:
                 raise SettingsError(f"{name.upper()} must be a positive number of seconds")
         if self.auth_jwks_url and not _HTTP_URL.fullmatch(self.auth_jwks_url):
             raise SettingsError("AUTH_JWKS_URL must be an http:// or https:// URL")
+        if not (self.metrics_token.isascii() and self.metrics_token.isprintable()):
+            # Headers arrive as latin-1: a token with other characters could never match.
+            raise SettingsError("METRICS_TOKEN must be printable ASCII")
         if self.graphql_persisted_queries_max < 1:
             raise SettingsError("GRAPHQL_PERSISTED_QUERIES_MAX must be at least 1")
         if not 0 <= self.auth_viewer_cache_ttl <= 1:

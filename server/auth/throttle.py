@@ -11,7 +11,9 @@ An attempt is filed as a failure before its password is checked
 (``reserve_attempt``), with the check, under a lock on the email: logins
 that run at the same moment cannot all pass the check before any of them
 counts, so a burst gets no more than 10 guesses either. A login that
-succeeds forgets the email's failures, its own filing with them.
+succeeds forgets the email's failures, its own filing with them; until it
+does, it counts, so more than 10 logins for one email at the same moment
+(a load test sharing an account) are refused too: the throttle fails closed.
 """
 
 from __future__ import annotations

@@ -99,7 +99,9 @@ class Authenticator:
 
     def watch(self, engine: AsyncEngine) -> None:
         """Note ``engine``'s writes to the viewer tables: the running mutation's, for
-        ``mutation`` to act on; any other at once."""
+        ``mutation`` to act on once it has committed. Any other (no such write runs in
+        the server today) forgets as the statement runs: before it commits, so a lookup
+        in between may keep the old viewer for the TTL, as another process would."""
 
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
         def _written(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

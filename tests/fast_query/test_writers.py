@@ -11,8 +11,8 @@ from alembic import command
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fast_query import create_engine, create_session_factory, transaction, write_statement
-from fast_query.writers import one_writer
+from fast_query import Base, create_engine, create_session_factory, transaction, write_statement
+from fast_query.writers import is_queued, one_writer
 from migrations import alembic_config
 from models import Role
 
@@ -63,22 +63,84 @@ async def test_a_writer_that_waits_past_the_busy_timeout_goes_on_to_sqlite(
     assert entered
 
 
-async def test_postgresql_and_in_memory_sqlite_are_not_queued(
+async def test_every_sqlite_engine_is_queued_and_postgresql_is_not(
     engine: AsyncEngine, backend: str
 ) -> None:
-    # PostgreSQL has row locks; an in-memory database has one connection (a queue already).
-    other = engine if backend == "postgresql" else create_engine("sqlite+aiosqlite://")
+    memory = create_engine("sqlite+aiosqlite://")
     try:
-        # Were it a lock, the second would wait for the first: here, forever.
+        assert is_queued(engine.sync_engine) is (backend == "sqlite")
+        assert is_queued(memory.sync_engine)  # its one shared connection needs it most
+    finally:
+        await memory.dispose()
+    if backend == "postgresql":  # row locks of its own: were it a lock, this would hang
         async with (
-            one_writer(other.sync_engine),
+            one_writer(engine.sync_engine),
             asyncio.timeout(0.05),
-            one_writer(other.sync_engine),
+            one_writer(engine.sync_engine),
         ):
             pass
+
+
+async def test_concurrent_transactions_on_an_in_memory_database() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        sessions = create_session_factory(engine)
+
+        async def write(number: int) -> None:
+            async with sessions() as session, transaction(session):
+                await session.execute(insert(Role).values(name=f"role {number}"))
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(write(number) for number in range(5)))
+        async with engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(Role)) == 5
     finally:
-        if other is not engine:
-            await other.dispose()
+        await engine.dispose()
+
+
+async def test_a_session_bound_to_a_connection_writes_inside_its_transaction(
+    sqlite_file: AsyncEngine,
+) -> None:
+    # As tests that roll back bind their sessions: no queue, no BEGIN of its own.
+    async with sqlite_file.connect() as connection:
+        await connection.begin()
+        async with create_session_factory(connection)() as session, transaction(session):
+            await session.execute(insert(Role).values(name="inside"))
+        assert await connection.scalar(select(func.count()).select_from(Role)) == 1
+        await connection.rollback()
+    async with sqlite_file.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Role)) == 0
+
+
+async def test_a_writer_cancelled_in_the_queue_leaves_its_session_clean(
+    sqlite_file: AsyncEngine,
+) -> None:
+    sessions = create_session_factory(sqlite_file)
+    queued = asyncio.Event()
+    async with sessions() as session:
+
+        async def write() -> None:
+            async with transaction(session):
+                await session.execute(insert(Role).values(name="never"))
+
+        async with one_writer(sqlite_file.sync_engine):
+            task = asyncio.create_task(write())
+            while not session.in_transaction():  # it holds its connection, then queues
+                await asyncio.sleep(0)
+            for _ in range(10):
+                await asyncio.sleep(0)
+            queued.set()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert queued.is_set()
+        assert session.in_transaction() is False
+        async with transaction(session):  # usable, and queued as any other
+            await session.execute(insert(Role).values(name="after"))
+    async with sqlite_file.connect() as connection:
+        assert list(await connection.scalars(select(Role.name))) == ["after"]
 
 
 async def test_concurrent_write_transactions_all_commit(sqlite_file: AsyncEngine) -> None:

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import server.metrics
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 from tests.api import gid
 from tests.server.conftest import Serve, running
 from tests.server.processes import StartServer, eventually
@@ -240,3 +240,9 @@ async def test_with_a_token_only_a_scrape_that_sends_it_is_answered(database_url
         assert "ftf_" not in refused.text
     assert right.status_code == 200
     assert "# TYPE ftf_graphql_requests_total counter" in right.text
+
+
+@pytest.mark.parametrize("token", ["clé-secrète", "two\nlines"])
+def test_a_token_no_scraper_could_send_is_refused_at_start(token: str) -> None:
+    with pytest.raises(SettingsError, match="METRICS_TOKEN must be printable ASCII"):
+        Settings(metrics=True, metrics_token=token)
