@@ -11,7 +11,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import Post
-from schema.viewer import ANONYMOUS
+from schema.viewer import ANONYMOUS, Viewer
 from server.auth.sessions import Sessions, end_session
 from server.auth.tokens import LEEWAY_SECONDS, AccessTokens, InvalidToken
 from server.auth.viewer import VIEWER_TTL, Authenticator, writes_viewer_tables
@@ -139,14 +139,23 @@ def test_which_writes_may_change_a_viewer(statement: str, changes_viewers: bool)
     assert writes_viewer_tables(statement) is changes_viewers
 
 
-async def test_a_mutation_forgets_the_viewers_only_when_it_wrote_a_viewer_table(
+@pytest.fixture
+async def watched(
     authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
-) -> None:
+) -> tuple[int, str, Viewer]:
+    """A user whose viewer the authenticator, watching the engine's writes, has cached:
+    its id, its ``Authorization`` header and the viewer."""
     authenticator.watch(committed_engine)
     async with committed_engine.begin() as connection:
         user_id = await add_user(connection)
     header = f"Bearer {tokens.issue(user_id).token}"
-    viewer = await authenticator.viewer(committed_engine, header)
+    return user_id, header, await authenticator.viewer(committed_engine, header)
+
+
+async def test_a_mutation_forgets_the_viewers_only_when_it_wrote_a_viewer_table(
+    authenticator: Authenticator, committed_engine: AsyncEngine, watched: tuple[int, str, Viewer]
+) -> None:
+    user_id, header, viewer = watched
 
     with authenticator.mutation():  # one that writes no viewer table
         async with committed_engine.begin() as connection:
@@ -167,13 +176,9 @@ async def test_a_mutation_forgets_the_viewers_only_when_it_wrote_a_viewer_table(
 
 
 async def test_a_viewer_table_written_outside_a_mutation_is_forgotten_at_once(
-    authenticator: Authenticator, committed_engine: AsyncEngine, tokens: AccessTokens
+    authenticator: Authenticator, committed_engine: AsyncEngine, watched: tuple[int, str, Viewer]
 ) -> None:
-    authenticator.watch(committed_engine)
-    async with committed_engine.begin() as connection:
-        user_id = await add_user(connection)
-    header = f"Bearer {tokens.issue(user_id).token}"
-    await authenticator.viewer(committed_engine, header)
+    user_id, header, _viewer = watched
 
     async with committed_engine.begin() as connection:
         await soft_delete_user(connection, user_id)
