@@ -75,9 +75,10 @@ async def write_statement(
     """Run one write statement, atomic on its own, and return its rows.
 
     A single statement needs no transaction around it. On SQLite it runs
-    without ``BEGIN``/``COMMIT`` (one trip to the database's thread instead of
-    three; the statement takes the write lock before it reads, as ``BEGIN
-    IMMEDIATE`` would), queued behind the process's other writers. Elsewhere it
+    without ``BEGIN`` and ``COMMIT`` around it, each a trip to the database's
+    thread (SQLite commits the statement on its own, and it takes the write
+    lock before it reads, as ``BEGIN IMMEDIATE`` would), queued behind the
+    process's other writers. Elsewhere it
     runs as ``connection_transaction`` runs a block; inside a transaction the
     connection is in already, as part of it (not queued, and committed when that
     transaction is). Constraint violations surface as ``IntegrityViolation``.

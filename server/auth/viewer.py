@@ -45,9 +45,11 @@ VIEWER_TTL = 0.5
 #: Viewers kept at most; past it the cache starts over (a flood of tokens cannot grow it).
 MAX_CACHED_VIEWERS = 10_000
 
-#: The table an INSERT, UPDATE or DELETE writes (SQLAlchemy's SQL, either dialect).
+#: The table an INSERT, UPDATE or DELETE writes (either dialect; quoted, schema-qualified).
 _WRITTEN_TABLE = re.compile(
-    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"
+    r'(?:"?\w+"?\.)?"?(\w+)"?',
+    re.IGNORECASE,
 )
 _VIEWER_TABLE_NAMED = re.compile(rf"\b(?:{'|'.join(sorted(VIEWER_TABLES))})\b", re.IGNORECASE)
 #: The statements of viewer tables the running mutation wrote (``None``: no mutation).

@@ -133,6 +133,9 @@ async def test_a_cached_token_is_still_refused_once_it_expires(
         ("INSERT INTO auth_sessions (user_id) VALUES ($1) RETURNING auth_sessions.id", True),
         ("INSERT OR IGNORE INTO user_roles (user_id, role_id) VALUES (?, ?)", True),
         ("WITH gone AS (SELECT 1) UPDATE auth_sessions SET ended_at = now()", True),
+        ('UPDATE "public"."users" SET name = $1', True),
+        ("UPDATE OR IGNORE user_roles SET role_id = ?", True),
+        ("DELETE FROM public.posts WHERE id = $1", False),
     ],
 )
 def test_which_writes_may_change_a_viewer(statement: str, changes_viewers: bool) -> None:
