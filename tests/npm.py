@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import re
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -41,3 +45,21 @@ def npm_ci(directory: Path, npm: str, timeout: float = NPM_TIMEOUT) -> None:
                 pytrace=False,
             )
         stamp.write_text(digest + "\n")
+
+
+def node_and_npm(minimum: int, unavailable: Callable[[str], NoReturn]) -> tuple[str, str]:
+    """The ``node`` (major version ``minimum`` or later) and ``npm`` executables on PATH;
+    ``unavailable(why)`` (a skip, or a failure where they are required) when there are none."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        unavailable(f"needs Node.js {minimum}+ and npm on PATH")
+    try:
+        version = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        unavailable(f"`node --version` failed: {exc}")
+    found = re.fullmatch(r"v(\d+)\..*", version)
+    if found is None or int(found.group(1)) < minimum:
+        unavailable(f"needs Node.js {minimum}+, found {version!r}")
+    return node, npm

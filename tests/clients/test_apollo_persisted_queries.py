@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.clients.conftest import Served, ftf, run_node, serve, server_env
+from tests.clients.conftest import Served, ftf, run_node, serve
+from tests.server.processes import server_env
 
 NO_STORE = "private, no-cache, must-revalidate"
 FIRST_POSTS = """

@@ -30,8 +30,8 @@ from tests.clients.conftest import (
     ftf,
     run_node,
     serve,
-    server_env,
 )
+from tests.server.processes import server_env
 
 ROOT = CLIENTS_DIR.parents[1]
 SEED = SeedPlan(users=5, posts_per_user=2, comments_per_post=1)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from alembic import command
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 
 from migrations import alembic_config
@@ -34,9 +35,13 @@ Serve = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+async def running(
+    settings: Settings, *, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
     """An app with ``settings``, started (lifespan), and a client of it as the tests' admin."""
-    application = create_app(settings, endpoint=AdminTokenGraphQLHTTP)
+    application = create_app(
+        settings, endpoint=AdminTokenGraphQLHTTP, tracer_provider=tracer_provider
+    )
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(

@@ -9,13 +9,19 @@ import socket
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 
 import httpx
 import pytest
 
+from server.settings import Settings
 from tests.conftest import FTF
 from tests.pg_cluster import free_port
+
+START_TIMEOUT = 60  # until /health answers
+STOP_TIMEOUT = 15
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> int:
@@ -96,3 +102,57 @@ def ftf_serve(tmp_path: Path) -> Iterator[StartServer]:
     yield start
     for server in started:
         server.kill()
+
+
+def server_env(database_url: str, **settings: str) -> dict[str, str]:
+    """This environment without any server setting (the defaults) but ``settings``."""
+    names = {spec.name.upper() for spec in fields(Settings)}
+    env = {key: value for key, value in os.environ.items() if key not in names}
+    env.update(settings)
+    env["DATABASE_URL"] = database_url
+    return env
+
+
+@contextmanager
+def serving(directory: Path, env: dict[str, str]) -> Iterator[str]:
+    """``ftf serve`` on a free port of 127.0.0.1 for the ``with`` block (module-scoped,
+    synchronous fixtures); its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = directory / f"serve-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(FTF), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+            env=env,
+        )
+
+    def tail() -> str:
+        return log.read_text(errors="replace")[-4000:]
+
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"`ftf serve` exited with {process.returncode}:\n{tail()}", pytrace=False
+                )
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"`ftf serve` not up after {START_TIMEOUT} s:\n{tail()}", pytrace=False)
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)

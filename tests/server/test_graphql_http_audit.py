@@ -15,30 +15,22 @@ unless ``FTF_REQUIRE_POSTGRES=1`` (CI), which makes them fail instead.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn
 
-import httpx
 import pytest
 
-from server.settings import Settings
 from tests.conftest import FTF, REQUIRE_POSTGRES
-from tests.npm import npm_ci
+from tests.npm import node_and_npm, npm_ci
+from tests.server.processes import server_env, serving
 
 AUDIT_DIR = Path(__file__).with_name("audit")
 SCRIPT = AUDIT_DIR / "graphql_http_audit.mjs"
 
 MIGRATE_TIMEOUT = 120
-START_TIMEOUT = 60  # until /health answers
-STOP_TIMEOUT = 15
 AUDIT_TIMEOUT = 120  # the whole suite; each request gives up after REQUEST_TIMEOUT_MS
 REQUEST_TIMEOUT_MS = 10_000
 
@@ -57,50 +49,15 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(message)
 
 
-def _node_and_npm() -> tuple[str, str]:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("needs Node.js 18+ and npm on PATH")
-    try:
-        version = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as exc:
-        _unavailable(f"`node --version` failed: {exc}")
-    match = re.fullmatch(r"v(\d+)\..*", version)
-    if match is None or int(match.group(1)) < 18:
-        _unavailable(f"needs Node.js 18+ (for fetch), found {version!r}")
-    return node, npm
-
-
 def _install(npm: str) -> None:
     npm_ci(AUDIT_DIR, npm)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _server_env(database_url: str) -> dict[str, str]:
-    """This environment without any server setting (the defaults), on ``database_url``."""
-    settings = {spec.name.upper() for spec in fields(Settings)}
-    env = {key: value for key, value in os.environ.items() if key not in settings}
-    env["DATABASE_URL"] = database_url
-    return env
-
-
-def _tail(path: Path, size: int = 4000) -> str:
-    return path.read_text(errors="replace")[-size:] if path.exists() else ""
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``ftf serve`` on a free port of 127.0.0.1 over a migrated SQLite file; its /graphql URL."""
     directory = tmp_path_factory.mktemp("graphql_http_audit")
-    env = _server_env(f"sqlite+aiosqlite:///{directory / 'audit.db'}")
+    env = server_env(f"sqlite+aiosqlite:///{directory / 'audit.db'}")
     migrated = subprocess.run(
         [str(FTF), "migrate"],
         capture_output=True,
@@ -111,48 +68,14 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     assert migrated.returncode == 0, migrated.stderr
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = directory / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(FTF), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"`ftf serve` exited with {process.returncode}:\n{_tail(log)}", pytrace=False
-                )
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`ftf serve` not up after {START_TIMEOUT} s:\n{_tail(log)}", pytrace=False
-                )
-            time.sleep(0.1)
-        yield f"{base}/graphql"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+    with serving(directory, env) as url:
+        yield f"{url}/graphql"
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
     """The ``node`` executable, with the pinned packages installed (before any server starts)."""
-    node, npm = _node_and_npm()
+    node, npm = node_and_npm(18, _unavailable)  # 18: fetch
     _install(npm)
     return node
 

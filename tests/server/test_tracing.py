@@ -18,7 +18,7 @@ from server.app import create_app
 from server.settings import Settings, SettingsError
 from server.tracing import enabled, provider_from_env
 from tests.api import gid
-from tests.verify import AS_TEST_ADMIN, AdminTokenGraphQLHTTP
+from tests.server.conftest import running
 
 SECRET = "s3cret-Value_9f8e7d"
 USERS = "query Users($name: String!) { users(where: {name: {ne: $name}}) { nodes { name } } }"
@@ -38,17 +38,8 @@ async def traced(
     """An app whose spans go to ``exporter`` as they end, and a client of it as the admin."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    application = create_app(
-        Settings(database_url=database_url),
-        endpoint=AdminTokenGraphQLHTTP,
-        tracer_provider=provider,
-    )
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", headers=AS_TEST_ADMIN
-        ) as http:
-            yield application, http
+    async with running(Settings(database_url=database_url), tracer_provider=provider) as started:
+        yield started
     provider.shutdown()
 
 

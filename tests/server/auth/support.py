@@ -83,3 +83,13 @@ def hs256(header: dict[str, Any], claims: Any, key: bytes = SECRET) -> str:
     signing_input = unsigned_token(header, claims)[:-1]  # "header.claims"
     signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64url(signature)}"
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

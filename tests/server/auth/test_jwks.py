@@ -27,7 +27,7 @@ from server.auth.sessions import viewer_by_email
 from server.auth.tokens import AccessClaims, AccessTokens, InvalidToken
 from server.settings import Settings, SettingsError
 from tests.conftest import StatementCounter
-from tests.server.auth.support import ISSUER, NOW, add_user, hs256, soft_delete_user
+from tests.server.auth.support import ISSUER, NOW, Clock, add_user, hs256, soft_delete_user
 
 T0 = int(NOW.timestamp())
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -67,16 +67,6 @@ class KeyServer:
         self._http.shutdown()
         self._http.server_close()
         self._thread.join()
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

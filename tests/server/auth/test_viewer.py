@@ -16,17 +16,7 @@ from server.auth.sessions import Sessions, end_session
 from server.auth.tokens import LEEWAY_SECONDS, AccessTokens, InvalidToken
 from server.auth.viewer import VIEWER_TTL, Authenticator, writes_viewer_tables
 from tests.api import StatementCounter
-from tests.server.auth.support import add_user, soft_delete_user, users
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.server.auth.support import Clock, add_user, soft_delete_user, users
 
 
 @pytest.fixture
