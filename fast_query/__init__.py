@@ -8,7 +8,8 @@ from fast_query._integrity import integrity_errors
 from fast_query._refusals import is_timeout, is_too_complex
 from fast_query._text import text_contains, text_ends_with, text_starts_with
 from fast_query.base import NAMING_CONVENTION, Base
-from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, create_engine
+from fast_query.dialects import dialect_name, insert_for
+from fast_query.engine import SQLITE_BEGIN_IMMEDIATE, autocommit_connection, create_engine
 from fast_query.exceptions import (
     FastQueryError,
     ForeignKeyViolation,
@@ -47,7 +48,7 @@ from fast_query.rules import (
     Reaches,
     Rule,
 )
-from fast_query.scope import NO_SCOPES, ColumnRule, Computed, RowScope, Scopes
+from fast_query.scope import NO_SCOPES, ColumnRule, Computed, IdentityMemo, RowScope, Scopes
 from fast_query.session import SerializedAsyncSession, create_session_factory
 from fast_query.transaction import connection_transaction, transaction, write_statement
 from fast_query.types import UTCDateTime, utcnow
@@ -81,6 +82,7 @@ __all__ = [
     "RecordNotFound",
     "ColumnRule",
     "Computed",
+    "IdentityMemo",
     "RowScope",
     "Scopes",
     "SelectTemplate",
@@ -95,6 +97,9 @@ __all__ = [
     "conjunction",
     "connection_transaction",
     "create_engine",
+    "dialect_name",
+    "insert_for",
+    "autocommit_connection",
     "create_session_factory",
     "disjunction",
     "escape_like",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_only
 
@@ -25,6 +27,17 @@ SQLITE_NO_BEGIN = "fast_query_sqlite_no_begin"
 
 _FRESH = "fast_query_fresh"
 _RETURNED = "fast_query_returned"
+
+
+@asynccontextmanager
+async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection whose statements commit on their own on PostgreSQL (no
+    BEGIN/ROLLBACK round trips); on SQLite its first statement begins a transaction, as
+    ever, and a write wants ``connection_transaction``."""
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def create_engine(
@@ -215,13 +228,19 @@ def sqlite_control(connection: Connection, sql: str) -> None:
     """Run a transaction-control statement (``BEGIN``) on an aiosqlite connection in one
     trip to its thread (SQLAlchemy's cursor takes three: open, execute, close); the
     engine's statement listeners see it as any other statement."""
-    dispatch = connection.dispatch
-    for listener in dispatch.before_cursor_execute:
-        listener(connection, None, sql, (), None, False)
+    announce(connection, "before_cursor_execute", sql, ())
     driver: Any = connection.connection.driver_connection
     await_only(driver.execute_fetchall(sql))
-    for listener in dispatch.after_cursor_execute:
-        listener(connection, None, sql, (), None, False)
+    announce(connection, "after_cursor_execute", sql, ())
+
+
+def announce(connection: Connection | None, event_name: str, sql: str, values: Any) -> None:
+    """Tell the engine's statement listeners (counters, loggers, tracers) of a statement
+    run on the driver directly: no cursor, no execution context."""
+    if connection is None:
+        return
+    for listener in getattr(connection.dispatch, event_name):
+        listener(connection, None, sql, values, None, False)
 
 
 def _unicode_lower(value: object) -> object:

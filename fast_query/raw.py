@@ -18,6 +18,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from fast_query.engine import announce
 from fast_query.exceptions import InvalidQuery
 
 Processor = Callable[[Any], Any]
@@ -84,18 +85,13 @@ class RawSelect:
         # they see these statements too (with no cursor and no execution context;
         # ``after_cursor_execute`` only when the statement succeeded, as SQLAlchemy).
         sync = connection.sync_connection
-        dispatch = sync.dispatch if sync is not None else None
-        if dispatch is not None and dispatch.before_cursor_execute:
-            for listener in dispatch.before_cursor_execute:
-                listener(sync, None, self.sql, values, None, False)
+        announce(sync, "before_cursor_execute", self.sql, values)
         if self.dialect.driver == "asyncpg":
             rows: Sequence[Sequence[Any]] = await driver.fetch(self.sql, *values)
         else:
             # One trip to aiosqlite's thread, not three (execute, fetchall, close).
             rows = list(await driver.execute_fetchall(self.sql, values))
-        if dispatch is not None and dispatch.after_cursor_execute:
-            for listener in dispatch.after_cursor_execute:
-                listener(sync, None, self.sql, values, None, False)
+        announce(sync, "after_cursor_execute", self.sql, values)
         readers = self._readers
         if not any(readers):
             return rows

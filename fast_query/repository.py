@@ -18,20 +18,19 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from fast_query._integrity import integrity_errors
 from fast_query._lists import values_in
 from fast_query.base import Base
+from fast_query.dialects import dialect_name, insert_for
 from fast_query.exceptions import InvalidQuery, RecordNotFound
 from fast_query.mixins import SoftDeletesMixin
 from fast_query.pagination import Page
 from fast_query.predicates import Trashed
 from fast_query.query import QueryBuilder
-from fast_query.scope import ColumnRule, RowScope, Scopes, bind_values
+from fast_query.scope import ColumnRule, IdentityMemo, RowScope, Scopes, bind_values
 from fast_query.session import exclusive
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -76,6 +75,7 @@ class BaseRepository(Generic[ModelT]):
     #: ``None``: anyone who can see it. ``find_checked`` reads a row and its answer at once.
     can_update: ClassVar[ColumnRule | None] = None
     can_delete: ClassVar[ColumnRule | None] = None
+    _own_scopes_memo: ClassVar[IdentityMemo[Scopes] | None] = None
 
     def __init__(
         self,
@@ -87,9 +87,20 @@ class BaseRepository(Generic[ModelT]):
     ) -> None:
         self.session = session
         self.commit_writes = commit
-        own = Scopes.of([type(self)])
+        own = type(self).own_scopes()
         self.scopes = own if scopes is None else scopes.including(own)
         self.params: Mapping[str, Any] = {} if params is None else params
+
+    @classmethod
+    def own_scopes(cls) -> Scopes:
+        """The scopes this repository declares, made once while its declarations stand
+        (a test may give it another scope)."""
+        memo = cls.__dict__.get("_own_scopes_memo")
+        if memo is None:
+            memo = IdentityMemo[Scopes]()
+            cls._own_scopes_memo = memo
+        declared = (cls.model, cls.scope, cls.trashed_scope, cls.masks)
+        return memo.get(declared, lambda: Scopes.of([cls]))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -254,10 +265,8 @@ class BaseRepository(Generic[ModelT]):
             .where(self._seen(link.target))
             .where(self._owner_seen(link, key))
         )
-        dialect = self.session.get_bind().dialect.name
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert_(link.table)
+            insert_for(dialect_name(self.session))(link.table)
             .from_select([link.own, link.other], rows)
             .on_conflict_do_nothing(index_elements=[link.own.name, link.other.name])
         )

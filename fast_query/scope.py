@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, String, case, func, literal, null, or_
 from sqlalchemy.orm import QueryableAttribute
@@ -33,6 +33,8 @@ from sqlalchemy.sql.visitors import cloned_traverse
 
 from fast_query.exceptions import InvalidQuery
 from fast_query.predicates import Trashed, all_of, soft_delete_criteria
+
+_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     from fast_query.repository import BaseRepository
@@ -250,3 +252,27 @@ def bind_values(condition: ColumnElement[bool], params: Mapping[str, Any]) -> Co
             parameter.required = False
 
     return cloned_traverse(condition, {}, {"bindparam": bind})
+
+
+class IdentityMemo(Generic[_V]):
+    """What was made for the last tuple of declarations asked for, kept while the same
+    objects are asked for again: compared by identity, cheaply, where hashing rule trees
+    would walk them on every request. The key is held, so no id is reused meanwhile."""
+
+    __slots__ = ("_key", "_value")
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._value: _V | None = None
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], _V]) -> _V:
+        kept = self._key
+        if (
+            kept is not None
+            and len(kept) == len(key)
+            and all(a is b for a, b in zip(kept, key, strict=True))
+        ):
+            return self._value  # type: ignore[return-value]
+        value = make()
+        self._key, self._value = key, value
+        return value

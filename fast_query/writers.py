@@ -51,7 +51,12 @@ async def one_writer(engine: Engine) -> AsyncIterator[None]:
         yield
         return
     loop = asyncio.get_running_loop()
-    lock = _QUEUES.setdefault(engine, WeakKeyDictionary()).setdefault(loop, asyncio.Lock())
+    by_loop = _QUEUES.get(engine)
+    if by_loop is None:
+        by_loop = _QUEUES[engine] = WeakKeyDictionary()
+    lock = by_loop.get(loop)
+    if lock is None:
+        lock = by_loop[loop] = asyncio.Lock()
     try:
         async with asyncio.timeout(timeout):
             await lock.acquire()

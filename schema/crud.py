@@ -11,12 +11,12 @@ cannot see is not found, exactly like a missing one.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 import strawberry
+from strawberry.utils.str_converters import to_snake_case
 
 from fast_query import ColumnRule, RecordNotFound, Trashed
 from fast_query.rules import Rule
@@ -161,7 +161,7 @@ def _link(
     *,
     attach: bool,
 ) -> Any:
-    own, other = arguments or (f"{snake(owner.type_name)}_id", f"{snake(target.type_name)}_id")
+    own, other = arguments or tuple(f"{to_snake_case(r.type_name)}_id" for r in (owner, target))
     if own == other:
         raise ValueError(f"{owner.type_name}.{relation}: name the two arguments (arguments=)")
     spec = InputSpec(owner.model, {own: Reference(owner), other: Reference(target)})
@@ -190,11 +190,6 @@ def _link(
         for index, name in enumerate((own, other))
     ]
     return mutation(make_field(resolve, [INFO, *parameters], node | None, description))
-
-
-def snake(type_name: str) -> str:
-    """``BlogPost`` -> ``blog_post``: a type's name as a Python name."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type_name).lower()
 
 
 async def _allowed(

@@ -12,6 +12,7 @@ from fast_query import (
     BaseRepository,
     ColumnRule,
     Computed,
+    IdentityMemo,
     Scopes,
     SoftDeletesMixin,
     Trashed,
@@ -93,12 +94,14 @@ def type_names() -> dict[type[Any], str]:
     return {model: resource.type_name for model, resource in _BY_MODEL.items()}
 
 
-_SCOPES: dict[tuple[Any, ...], Scopes] = {}
-_RULES_OF = attrgetter(
+_SCOPES: IdentityMemo[Scopes] = IdentityMemo()
+#: What a registration declares that the scopes are made from.
+_DECLARED_BY = attrgetter(
     "repository.scope",
     "repository.trashed_scope",
     "repository.can_update",
     "repository.can_delete",
+    "repository.masks",
 )
 #: The computed columns of every node type: whether the viewer may update or delete the row.
 VIEWER_CAN = {"viewer_can_update": "can_update", "viewer_can_delete": "can_delete"}
@@ -124,11 +127,10 @@ def scopes() -> Scopes:
     Read anew on each call (a test may give a repository another scope), and
     the same ``Scopes`` object while no scope changes: statement caches key on it.
     """
-    declared = tuple((*_RULES_OF(r), tuple(r.repository.masks.items())) for r in _BY_MODEL.values())
-    found = _SCOPES.get(declared)
-    if found is None:
-        _SCOPES.clear()
-        resources = list(_BY_MODEL.values())
+    resources = list(_BY_MODEL.values())
+    declared = tuple([x for r in resources for x in (r, *_DECLARED_BY(r))])
+
+    def make() -> Scopes:
         computed = {
             r.model: {
                 name: permission(r.model, getattr(r.repository, rule))
@@ -136,6 +138,6 @@ def scopes() -> Scopes:
             }
             for r in resources
         }
-        found = Scopes.of(r.repository for r in resources).computing(computed)
-        _SCOPES[declared] = found
-    return found
+        return Scopes.of(r.repository for r in resources).computing(computed)
+
+    return _SCOPES.get(declared, make)

@@ -70,6 +70,7 @@ from server.http_request import (
     read_request,
 )
 from server.persisted import (
+    MAX_REGISTERED_LENGTH,
     NO_STORE,
     Malformed,
     PersistedDocuments,
@@ -83,7 +84,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("server.graphql")
 
 _CACHE_SIZE = 512
-_CACHEABLE_LENGTH = 16 * 1024
+#: Documents prepared once: what a client may register (APQ) is prepared once too.
+_CACHEABLE_LENGTH = MAX_REGISTERED_LENGTH
 #: What graphql-core says when its validation work budget runs out (not its error limit).
 _VALIDATION_ABORTED = "Validation aborted."
 INVALID_TOKEN_MESSAGE = (
@@ -91,7 +93,6 @@ INVALID_TOKEN_MESSAGE = (
 )
 #: The request log's status for a client that left before its request was read (nginx's).
 CLIENT_CLOSED_REQUEST = 499
-#: A GET carrying any of these is a GraphQL request (a stored document's id is enough).
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +156,13 @@ class GraphQLHTTP:
         request_id = observability.request_id()
         media_type = negotiate(request.headers.get("accept"))
         try:
-            if request.method == "GET" and (
-                not DOCUMENT_PARAMS.intersection(request.query_params)
-                or (self.settings.graphiql and graphiql.wants_page(request))
-            ):
+            if request.method == "GET":
                 # A browser opening /graphql?query=... gets GraphiQL holding it, not JSON.
-                return await self._ide_or_problem(request)
+                page = self.settings.graphiql and graphiql.wants_page(request)
+                if page:
+                    return await graphiql.page(self.settings)
+                if not DOCUMENT_PARAMS.intersection(request.query_params):
+                    raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
             graphql_request = await read_request(
                 request, self.settings.max_body_bytes
             )  # transport problems answer first
@@ -205,11 +207,6 @@ class GraphQLHTTP:
             return ANONYMOUS
         authenticator = self._authenticator = await self.container.get(Authenticator)
         return await authenticator.viewer(await self.container.get(AsyncEngine), authorization)
-
-    async def _ide_or_problem(self, request: Request) -> Response:
-        if self.settings.graphiql and graphiql.wants_page(request):
-            return await graphiql.page(self.settings)
-        raise HTTPProblem(400, "Missing query: pass the GraphQL document as `query`.")
 
     # -- GraphQL --------------------------------------------------------------
 

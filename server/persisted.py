@@ -32,10 +32,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Delete, Insert, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from fast_query import connection_transaction, utcnow
+from fast_query import autocommit_connection, connection_transaction, insert_for, utcnow
 from models.documents import MAX_DOCUMENT_ID_LENGTH, persisted_documents
 from server.errors import (
     PERSISTED_QUERY_NOT_FOUND,
@@ -203,9 +202,7 @@ class PersistedDocuments:
         if self.trusted_only:
             statement = statement.where(persisted_documents.c.trusted.is_(True))
         engine = await self._engine()
-        async with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit_connection(engine) as connection:
             found = (await connection.execute(statement)).scalar_one_or_none()
         if found is not None:
             self._remember(key, found)
@@ -218,13 +215,11 @@ class PersistedDocuments:
         gets ``PERSISTED_QUERY_NOT_FOUND`` and registers it again, as Apollo's do."""
         row = {"id": key, "document": document, "trusted": False, "created_at": utcnow()}
         engine = await self._engine()
-        async with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            async with connection_transaction(connection):  # SQLite: queued with the writers
-                inserted = await connection.execute(_insert_new(connection, [row]))
-                if inserted.rowcount:
-                    await connection.execute(_drop_oldest_registered(self.max_registered))
+        # On SQLite the transaction is queued with the writers.
+        async with autocommit_connection(engine) as connection, connection_transaction(connection):
+            inserted = await connection.execute(_insert_new(connection, [row]))
+            if inserted.rowcount:
+                await connection.execute(_drop_oldest_registered(self.max_registered))
         self._remember(key, document)
 
     def _remember(self, key: str, document: str) -> None:
@@ -254,12 +249,9 @@ def _drop_oldest_registered(keep: int) -> Delete:
 
 def _insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING``: idempotent, and safe against a concurrent insert."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(persisted_documents).values(rows).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(persisted_documents).values(rows).on_conflict_do_nothing()
-    raise NotImplementedError(f"no persisted documents on {dialect}")
+    insert = insert_for(connection.dialect.name)(persisted_documents)
+    made: Insert = insert.values(rows).on_conflict_do_nothing()
+    return made
 
 
 # -- trusted documents: ``ftf documents import`` -------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fast_query import BaseRepository, create_engine, create_session_factory
+from fast_query import BaseRepository, autocommit_connection, create_engine, create_session_factory
 from schema import node_repositories
 from schema.accounts import Accounts
 from schema.fastpath import ReadConnection
@@ -66,9 +66,7 @@ async def provide_read_connection(engine: AsyncEngine) -> AsyncIterator[ReadConn
     ``graphql_http._read_only``). On SQLite the fast path opens a
     transaction itself when a plan reads more than once.
     """
-    async with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit_connection(engine) as connection:
         yield ReadConnection(connection)
 
 

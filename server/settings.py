@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
+#: Seconds a viewer read from the database serves its token again (server.auth.viewer).
+DEFAULT_VIEWER_CACHE_TTL = 0.5
 
 #: HS256 keys shorter than the hash (RFC 7518, section 3.2) are refused.
 MIN_JWT_SECRET_BYTES = 32
@@ -86,7 +88,7 @@ class Settings:
     auth_jwks_url: str = ""
     # Seconds a signed-in viewer read from the database serves its next requests
     # (server.auth.viewer); the contract allows changes a second to reach every process.
-    auth_viewer_cache_ttl: float = 0.5
+    auth_viewer_cache_ttl: float = DEFAULT_VIEWER_CACHE_TTL
 
     def __post_init__(self) -> None:
         # The message names the variable, never its value: it may be a secret.

@@ -110,7 +110,7 @@ class AdminTokenGraphQLHTTP(GraphQLHTTP):
     """``/graphql`` that also knows the tests' admin token; every other token is checked."""
 
     async def viewer(self, request: Request) -> Viewer:
-        if request.headers.get("authorization") == f"Bearer {TEST_ADMIN_TOKEN}":
+        if request.headers.get("authorization") == AS_TEST_ADMIN["Authorization"]:
             return TEST_ADMIN
         return await super().viewer(request)
 

@@ -60,10 +60,15 @@ class Lookup(ObjectRoot):
 
     async def read_root(self, runner: Runner, field: RootField) -> Any:
         assert field.definition is not None and isinstance(field.plan, ObjectPlan)
-        plan = field.plan
         arguments = runner.arguments(field.definition, field.node)
         key = lookup_key(self.resource, arguments["id"])
-        mode = trashed_mode(arguments.get("trashed"))
+        found = await self.read_one(runner, field.plan, key, trashed_mode(arguments.get("trashed")))
+        if found is None:
+            raise Fallback("not found")
+        return found
+
+    async def read_one(self, runner: Runner, plan: ObjectPlan, key: Any, mode: Trashed) -> Any:
+        """The row with primary key ``key``, shaped as ``plan`` asks; ``None`` when unseen."""
         columns = sorted(plan.columns())
         joins = plan.joins()
         read = [*columns, *joined_names(joins)]
@@ -76,7 +81,7 @@ class Lookup(ObjectRoot):
         shape: Hashable = ("lookup", self.model, mode, tuple(read))
         rows, read = await runner.fetch(shape, build, {"fq_key": key})
         if not rows:
-            raise Fallback("not found")
+            return None
         return (await runner.objects(plan, rows, read))[0]
 
 

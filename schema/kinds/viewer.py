@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
-
-from sqlalchemy import Select, bindparam
 
 from fast_query import Trashed
 from repositories.rules import VIEWER_ID
 from schema.context import Info
 from schema.fastpath.plan import ObjectPlan, RootField
-from schema.fastpath.reads import join_to_ones, joined_names, table_of
 from schema.fastpath.run import Runner
 from schema.kinds.base import INFO, make_field
 from schema.kinds.lookup import Lookup
@@ -47,18 +43,4 @@ class ViewerLookup(ObjectRoot):
         viewer_id = runner.rows.params.get(VIEWER_ID)
         if viewer_id is None:
             return None
-        plan = field.plan
-        columns = sorted(plan.columns())
-        joins = plan.joins()
-        read = [*columns, *joined_names(joins)]
-
-        def build() -> tuple[Select[Any], list[str]]:
-            query = self.lookup.query(runner.rows, bindparam("fq_key"), Trashed.WITHOUT)
-            statement = query.limit(1).rows_statement(*columns)
-            return join_to_ones(statement, table_of(self.model), joins, runner.rows), read
-
-        shape: Hashable = ("lookup", self.model, Trashed.WITHOUT, tuple(read))
-        rows, read = await runner.fetch(shape, build, {"fq_key": viewer_id})
-        if not rows:
-            return None
-        return (await runner.objects(plan, rows, read))[0]
+        return await self.lookup.read_one(runner, field.plan, viewer_id, Trashed.WITHOUT)

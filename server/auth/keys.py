@@ -15,11 +15,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Executable, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from fast_query import utcnow
+from fast_query import dialect_name, insert_for, utcnow
 from models import auth_keys
 from server.auth.tokens import AccessTokens
 from server.settings import Settings
@@ -40,20 +39,13 @@ async def stored_secret(
     concurrent insert to commit, then does nothing), and the select that
     reads the row, a fresh snapshot under READ COMMITTED. The caller commits.
     """
-    dialect = (db.get_bind() if isinstance(db, AsyncSession) else db).dialect.name
     values = {
         "id": GENERATED_KEY_ID,
         "secret": secrets.token_urlsafe(GENERATED_KEY_BYTES),
         "created_at": now or utcnow(),
     }
-    statement: Executable
-    if dialect == "postgresql":
-        statement = postgresql.insert(auth_keys).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(auth_keys).values(values).on_conflict_do_nothing()
-    else:
-        raise NotImplementedError(f"no generated signing key on {dialect}")
-    await db.execute(statement)
+    insert = insert_for(dialect_name(db))(auth_keys)
+    await db.execute(insert.values(values).on_conflict_do_nothing())
     secret = (
         await db.execute(select(auth_keys.c.secret).where(auth_keys.c.id == GENERATED_KEY_ID))
     ).scalar_one()

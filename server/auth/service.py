@@ -78,10 +78,7 @@ class AuthService:
         verification: against the user's hash, or a dummy one when there is
         no live user with a password, so the four failures take alike long.
         """
-        async with transaction(session):
-            wait = await reserve_attempt(session, email)  # a failure until it succeeds
-        if wait is not None:
-            raise RateLimited(wait)
+        await _reserve_attempt(session, email)
         found = None
         stored = normalize_email(email)
         # Longer, or with a NUL (which PostgreSQL refuses in text), it is no one's.
@@ -160,10 +157,7 @@ class AuthService:
         found = (await session.execute(statement)).one_or_none()
         email: str | None = None if found is None else found.email
         if email is not None:
-            async with transaction(session):
-                wait = await reserve_attempt(session, email)  # a failure until it succeeds
-            if wait is not None:
-                raise RateLimited(wait)
+            await _reserve_attempt(session, email)
         current_hash = None if found is None else found.password_hash
         if not await self.passwords.verify(current_password, current_hash):
             raise Unauthenticated(WRONG_PASSWORD)  # filed as failed already
@@ -181,6 +175,15 @@ class AuthService:
                 pair = await self.sessions.renew(session, user_id, viewer.session_id)
         signed_in = Viewer(user_id, pair.session_id, viewer.roles)
         return SignedIn(pair.access_token, pair.expires_at, pair.refresh_token, signed_in)
+
+
+async def _reserve_attempt(session: AsyncSession, email: str) -> None:
+    """File an attempt for ``email`` as failed until it succeeds (committed), or refuse it:
+    ``RateLimited`` while the email must wait."""
+    async with transaction(session):
+        wait = await reserve_attempt(session, email)
+    if wait is not None:
+        raise RateLimited(wait)
 
 
 async def _signed_in(session: AsyncSession, pair: TokenPair) -> SignedIn:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fast_query import utcnow
+from fast_query import dialect_name, utcnow
 from models import auth_login_failures, normalize_email
 
 MAX_FAILED_LOGINS = 10
@@ -64,16 +64,12 @@ async def reserve_attempt(
     email's hash; SQLite: the write lock ``BEGIN IMMEDIATE`` took).
     """
     key = email_key(email)
-    if _dialect(db) == "postgresql":
+    if dialect_name(db) == "postgresql":
         await db.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
     wait = await retry_after(db, email, now=now)
     if wait is None:
         await record_failed_login(db, email, now=now)
     return wait
-
-
-def _dialect(db: AsyncConnection | AsyncSession) -> str:
-    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
 
 
 def _lock_id(key: str) -> int:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fast_query import autocommit_connection
 from schema.viewer import ANONYMOUS, Viewer
 from server.auth.jwks import ProviderTokens, verify_access_token
 from server.auth.keys import load_access_tokens
@@ -38,10 +39,10 @@ from server.auth.tokens import (
     InvalidToken,
     bearer_token,
 )
-from server.settings import Settings
+from server.settings import DEFAULT_VIEWER_CACHE_TTL, Settings
 
 #: Seconds a viewer read from the database serves the same user and session again.
-VIEWER_TTL = 0.5
+VIEWER_TTL = DEFAULT_VIEWER_CACHE_TTL
 #: Viewers kept at most; past it the cache starts over (a flood of tokens cannot grow it).
 MAX_CACHED_VIEWERS = 10_000
 
@@ -151,9 +152,7 @@ class Authenticator:
         else:
             condition = live_user_with_email(claims.email)
             session_id = None
-        async with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit_connection(engine) as connection:
             viewer = await read_viewer(connection, condition, session_id)
         if viewer is None:
             self._recent.pop(token, None)

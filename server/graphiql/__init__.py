@@ -212,8 +212,4 @@ async def asset(request: Request) -> Response:
 
 
 def _accepts_gzip(accept_encoding: str | None) -> bool:
-    for part in (accept_encoding or "").split(","):
-        coding, *params = (piece.strip() for piece in part.split(";"))
-        if coding.lower() == "gzip":
-            return not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00") for p in params)
-    return False
+    return any(coding == "gzip" and q > 0 for coding, q in media_ranges(accept_encoding))

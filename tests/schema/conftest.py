@@ -16,7 +16,7 @@ from server.auth.viewer import Authenticator
 from server.settings import Settings
 from tests.api import Dataset, GraphQL, StatementCounter, at, insert_dataset
 from tests.schema.support import bulk_insert_dataset, crowd_rows
-from tests.verify import TEST_ADMIN_TOKEN, AdminTokenGraphQLHTTP, VerifyingGraphQLHTTP
+from tests.verify import AS_TEST_ADMIN, AdminTokenGraphQLHTTP, VerifyingGraphQLHTTP
 
 
 def TEST_SETTINGS(database_url: str) -> Settings:
@@ -85,9 +85,8 @@ async def empty_tables(engine: AsyncEngine) -> None:
 async def client(app: Starlette, committed_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of the app, as the tests' admin; every table is emptied after the test."""
     transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=headers
+        transport=transport, base_url="http://test", headers=AS_TEST_ADMIN
     ) as http:
         yield http
 

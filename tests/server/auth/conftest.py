@@ -10,7 +10,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from server.auth.passwords import Passwords
 from server.auth.sessions import Sessions
 from server.auth.tokens import AccessTokens
-from tests.server.auth.support import ISSUER, SECRET
+from tests.server.auth.support import ISSUER, SECRET, Clock
 
 
 def cheap_hasher() -> Argon2Hasher:
@@ -36,3 +36,9 @@ def tokens() -> AccessTokens:
 def sessions(tokens: AccessTokens) -> Sessions:
     """Sessions whose refresh tokens live the default 30 days."""
     return Sessions(tokens)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A monotonic clock the test moves by hand."""
+    return Clock()

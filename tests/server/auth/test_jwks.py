@@ -77,11 +77,6 @@ def key_server() -> Iterator[KeyServer]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def provider(key_server: KeyServer, clock: Clock) -> ProviderTokens:
     return ProviderTokens(ProviderKeys(key_server.url, clock=clock), issuer=ISSUER)
 

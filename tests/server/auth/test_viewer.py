@@ -20,11 +20,6 @@ from tests.server.auth.support import Clock, add_user, soft_delete_user, users
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def authenticator(tokens: AccessTokens, clock: Clock) -> Authenticator:
     return Authenticator(tokens, clock=clock)
 
